@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#define NC_POLICY_FILE_MAX (1024u * 1024u) /* bytes in one policy file */
+#define NC_POLICY_FILE_MAX ((size_t)1024 * 1024) /* bytes in one policy file */
 
 /* Parses one policy document.  Strict: unknown keys, unknown capabilities or operations, wrong
  * types, duplicate keys, duplicate list entries, missing required keys, anchors, aliases, tags

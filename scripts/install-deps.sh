@@ -1,0 +1,41 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# The single list of Debian 12 packages nucleus needs, and an installer that installs only the
+# missing ones.  Usage: scripts/install-deps.sh [build|all]
+#   build  what `make demo` needs: compiler, meson, libraries
+#   all    also what `make check` needs: test, fuzz, analysis and proof tools
+set -eu
+
+BUILD_PKGS="gcc libc6-dev make meson ninja-build pkg-config libyaml-dev libjansson-dev"
+CHECK_PKGS="libcmocka-dev clang libclang-rt-14-dev python3 cppcheck clang-tidy frama-c-base why3 z3"
+
+mode=${1:-build}
+case "$mode" in
+  build) pkgs="$BUILD_PKGS" ;;
+  all) pkgs="$BUILD_PKGS $CHECK_PKGS" ;;
+  *) echo "usage: $0 [build|all]" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $pkgs; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing="$missing $p"
+  fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "install-deps: installing:$missing"
+if [ "$(id -u)" -eq 0 ]; then
+  SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+  SUDO="sudo"
+else
+  echo "install-deps: not root and no sudo; run as root: apt-get install -y$missing" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+# Try without refreshing the package lists first (fast, works offline with a warm cache).
+if ! $SUDO apt-get install -y --no-install-recommends $missing; then
+  $SUDO apt-get update
+  $SUDO apt-get install -y --no-install-recommends $missing
+fi

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Shared helpers of the command-line front end: option scanning, colour, output. */
+#ifndef NC_CLI_COMMON_H
+#define NC_CLI_COMMON_H
+
+#include "core/policy.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Exit codes shared by every command (documented in docs/cli.md and each --help). */
+#define NC_EXIT_OK 0
+#define NC_EXIT_FAIL 1  /* the answer is "no": invalid policy, denied operation */
+#define NC_EXIT_USAGE 2 /* bad command line, unreadable input */
+#define NC_EXIT_APPROVAL 3 /* policy explain: the operation needs approval */
+
+bool nc_cli_is_help(const char *arg);
+/* Prints "nucleus <cmd>: <message>" and a hint to stderr; returns NC_EXIT_USAGE. */
+int nc_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "nucleus: <message>" to stderr. */
+void nc_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Colour is used only on a terminal and never when NO_COLOR is set. */
+bool nc_cli_color(FILE *f);
+const char *nc_cli_sgr(FILE *f, const char *code); /* "" when colour is off */
+/* Writes a JSON value to stdout followed by a newline and drops the reference.  Returns an
+ * exit code. */
+int nc_cli_print_json(json_t *v);
+/* Allocates a zeroed policy (policies are large); exits on out-of-memory (main paths only). */
+struct nc_policy *nc_cli_policy_new(void);
+/* The 11 levels as a compact string such as "A--LAA-----" (A always, L low_risk, - never). */
+void nc_cli_levels(const struct nc_caps *c, char out[NC_OP_COUNT + 1]);
+/* "git_push, create_pr" or "-" */
+void nc_cli_opset(nc_opset s, char *out, size_t outsz);
+
+int nc_cmd_profiles(int argc, char **argv);
+int nc_cmd_policy(int argc, char **argv);
+int nc_cmd_demo(int argc, char **argv);
+
+#endif

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* nucleus: one binary, one subcommand per file (git style). */
+#include "common.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#ifndef NC_VERSION
+#define NC_VERSION "0.1.0"
+#endif
+
+static const char usage[] =
+    "Usage: nucleus <command> [options]\n"
+    "\n"
+    "A secure runtime for AI agents: every side effect runs in an isolated pod, through an\n"
+    "enforcing tool proxy, under a policy that can only be tightened.\n"
+    "\n"
+    "Commands:\n"
+    "  profiles                 list the built-in profiles\n"
+    "  policy show|check|meet|explain\n"
+    "                           inspect, validate, compose and query policies\n"
+    "  demo                     a guided demonstration of the policy model\n"
+    "  help [command]           show help for a command\n"
+    "  version                  print the version\n"
+    "\n"
+    "Run 'nucleus <command> --help' for the options of a command.\n"
+    "Exit codes: 0 success, 1 negative answer (invalid policy, denied operation),\n"
+    "2 usage or input error, 3 operation needs approval (policy explain).\n"
+    "Documentation: docs/policy.md, docs/cli.md.\n";
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+};
+
+static const struct command commands[] = {
+    {"profiles", nc_cmd_profiles},
+    {"policy", nc_cmd_policy},
+    {"demo", nc_cmd_demo},
+};
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return NC_EXIT_USAGE;
+    }
+    if (nc_cli_is_help(argv[1])) {
+        fputs(usage, stdout);
+        return NC_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("nucleus %s\n", NC_VERSION);
+        return NC_EXIT_OK;
+    }
+    if (strcmp(argv[1], "help") == 0) {
+        if (argc < 3) {
+            fputs(usage, stdout);
+            return NC_EXIT_OK;
+        }
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+            if (strcmp(argv[2], commands[i].name) == 0) {
+                char *help_argv[] = {argv[2], (char *)"--help", NULL};
+                return commands[i].run(2, help_argv);
+            }
+        }
+        nc_cli_error("unknown command '%s'; run 'nucleus --help'", argv[2]);
+        return NC_EXIT_USAGE;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    nc_cli_error("unknown command '%s'; run 'nucleus --help'", argv[1]);
+    return NC_EXIT_USAGE;
+}

@@ -430,6 +430,11 @@ int nc_list_match_domain(const struct nc_list *l, const char *host)
 {
     if (l->unrestricted)
         return NC_LIST_MATCH_ALL;
+    /* Only a well-formed host name can match an entry: the suffix test of "*.example.com"
+     * would otherwise admit "evil.com/.example.com" or "evil.com\.example.com" from a sloppy
+     * URL parser upstream.  A wildcard is an entry form, never a host. */
+    if (host[0] == '*' || check_domain(host) != NULL)
+        return -1;
     for (size_t i = 0; i < l->count; i++) {
         const char *e = nc_list_item(l, i);
         if (e[0] == '*' && e[1] == '.' ? domain_suffix_of(e + 2, host) : domain_eq(e, host))

@@ -420,6 +420,8 @@ static bool argv_deny(const char *entry, const char *const *argv, size_t argc)
 
 int nc_list_match_argv_deny(const struct nc_list *l, const char *const *argv, size_t argc)
 {
+    if (l->unrestricted)
+        return NC_LIST_MATCH_ALL; /* as for paths: an unrestricted denylist denies all */
     for (size_t i = 0; i < l->count; i++)
         if (argv_deny(nc_list_item(l, i), argv, argc))
             return (int)i;

@@ -137,31 +137,85 @@ const char *nc_policy_check(const struct nc_policy *p)
     return NULL;
 }
 
+/* git's global options that take their value from the next word (git.c, handle_options).
+ * Skipping only -C and -c let `git --git-dir .git push` pass as run_bash, outside the
+ * git_push capability and its approval. */
+static bool git_option_takes_value(const char *w)
+{
+    static const char *const opts[] = {"-C",          "-c",             "--git-dir",
+                                       "--work-tree", "--namespace",    "--super-prefix",
+                                       "--config-env", NULL};
+    for (size_t k = 0; opts[k] != NULL; k++)
+        if (strcmp(w, opts[k]) == 0)
+            return true;
+    return false;
+}
+
+/* send-pack is the plumbing under push: it uploads to a remote just the same. */
+static enum nc_op git_subcommand_op(const char *sub)
+{
+    if (strcmp(sub, "push") == 0 || strcmp(sub, "send-pack") == 0)
+        return NC_OP_GIT_PUSH;
+    if (strcmp(sub, "commit") == 0)
+        return NC_OP_GIT_COMMIT;
+    return NC_OP_RUN_BASH;
+}
+
+/* The first word at or after *i that is neither an option nor the value of one (`takes`
+ * names the options whose value is the next word); NULL when there is none.  *i is left on
+ * the word returned. */
+static const char *next_operand(const char *const *argv, size_t argc, size_t *i,
+                                bool (*takes)(const char *))
+{
+    for (; *i < argc && argv[*i] != NULL; (*i)++) {
+        if (takes(argv[*i])) {
+            (*i)++;
+            if (*i >= argc)
+                return NULL;
+            continue;
+        }
+        if (argv[*i][0] != '-')
+            return argv[*i];
+    }
+    return NULL;
+}
+
+/* gh's -R/--repo (persistent on `gh pr`) takes the next word. */
+static bool gh_option_takes_value(const char *w)
+{
+    return strcmp(w, "-R") == 0 || strcmp(w, "--repo") == 0;
+}
+
 enum nc_op nc_command_classify(const char *const *argv, size_t argc)
 {
-    const char *prog;
+    const char *prog, *w;
+    size_t i = 1;
     if (argc == 0 || argv == NULL || argv[0] == NULL)
         return NC_OP_RUN_BASH;
     prog = strrchr(argv[0], '/');
     prog = prog != NULL ? prog + 1 : argv[0];
     if (strcmp(prog, "git") == 0) {
-        /* the subcommand is the first word that is not an option (git -C dir push) */
-        for (size_t i = 1; i < argc && argv[i] != NULL; i++) {
-            if (strcmp(argv[i], "-C") == 0 || strcmp(argv[i], "-c") == 0) {
-                i++;
-                continue;
-            }
-            if (argv[i][0] == '-')
-                continue;
-            if (strcmp(argv[i], "push") == 0)
-                return NC_OP_GIT_PUSH;
-            if (strcmp(argv[i], "commit") == 0)
-                return NC_OP_GIT_COMMIT;
-            break;
+        /* the subcommand is the first operand (git -C dir push) */
+        w = next_operand(argv, argc, &i, git_option_takes_value);
+        if (w != NULL && strcmp(w, "subtree") == 0) {
+            /* `git subtree push <remote> <ref>` publishes like push */
+            i++;
+            w = next_operand(argv, argc, &i, git_option_takes_value);
+            return w != NULL && strcmp(w, "push") == 0 ? NC_OP_GIT_PUSH : NC_OP_RUN_BASH;
         }
-    } else if (strcmp(prog, "gh") == 0 && argc >= 3 && argv[1] != NULL && argv[2] != NULL &&
-               strcmp(argv[1], "pr") == 0 && strcmp(argv[2], "create") == 0) {
-        return NC_OP_CREATE_PR;
+        return w != NULL ? git_subcommand_op(w) : NC_OP_RUN_BASH;
+    }
+    if (strncmp(prog, "git-", 4) == 0) /* git's exec-path programs: git-push, git-commit */
+        return git_subcommand_op(prog + 4);
+    if (strcmp(prog, "gh") == 0) {
+        /* gh pr create, and its alias gh pr new; -R/--repo may stand between the words */
+        w = next_operand(argv, argc, &i, gh_option_takes_value);
+        if (w == NULL || strcmp(w, "pr") != 0)
+            return NC_OP_RUN_BASH;
+        i++;
+        w = next_operand(argv, argc, &i, gh_option_takes_value);
+        if (w != NULL && (strcmp(w, "create") == 0 || strcmp(w, "new") == 0))
+            return NC_OP_CREATE_PR;
     }
     return NC_OP_RUN_BASH;
 }
@@ -233,14 +287,16 @@ void nc_decide(const struct nc_policy *p, const struct nc_exposure *e,
             set(d, NC_DENY, NC_R_PATH_INVALID, why);
             return;
         }
+        /* Denylists test `m != -1`: an unrestricted denylist (refused by nc_policy_check,
+         * but a policy built in code may skip the check) matches everything: fail closed. */
         m = nc_list_match_path(&p->paths_deny, d->path);
-        if (m >= 0) {
+        if (m != -1) {
             set(d, NC_DENY, NC_R_PATH_DENIED, rule_at(&p->paths_deny, m));
             return;
         }
         if (op_writes(op)) {
             m = nc_list_match_path(&p->paths_readonly, d->path);
-            if (m >= 0) {
+            if (m != -1) {
                 set(d, NC_DENY, NC_R_PATH_READONLY, rule_at(&p->paths_readonly, m));
                 return;
             }
@@ -257,7 +313,7 @@ void nc_decide(const struct nc_policy *p, const struct nc_exposure *e,
             return;
         }
         m = nc_list_match_argv_deny(&p->cmds_deny, r->argv, r->argc);
-        if (m >= 0) {
+        if (m != -1) {
             set(d, NC_DENY, NC_R_CMD_DENIED, rule_at(&p->cmds_deny, m));
             return;
         }
@@ -313,7 +369,7 @@ void nc_exposure_record(struct nc_exposure *e, enum nc_op op, bool untrusted_sou
 
 bool nc_policy_path_untrusted(const struct nc_policy *p, const char *normalized_path)
 {
-    return nc_list_match_path(&p->paths_untrusted, normalized_path) >= 0;
+    return nc_list_match_path(&p->paths_untrusted, normalized_path) != -1;
 }
 
 const char *nc_verdict_name(enum nc_verdict v)

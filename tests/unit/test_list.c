@@ -940,12 +940,16 @@ static void argv_deny_with_slash_entry_is_exact(void **state)
     free(l);
 }
 
-static void argv_deny_ignores_unrestricted_flag_only_if_empty(void **state)
+static void argv_deny_empty_and_unrestricted(void **state)
 {
     (void)state;
     struct nc_list *l = list_new(NC_LIST_COMMANDS, false);
     const char *a1[] = {"ls"};
     assert_int_equal(nc_list_match_argv_deny(l, a1, ARGC(a1)), -1);
+    free(l);
+    /* invalid as a policy's denylist, but if one gets through it must deny everything */
+    l = list_new(NC_LIST_COMMANDS, true);
+    assert_int_equal(nc_list_match_argv_deny(l, a1, ARGC(a1)), NC_LIST_MATCH_ALL);
     free(l);
 }
 
@@ -1047,7 +1051,7 @@ int main(void)
         cmocka_unit_test(argv_null_entries_stop_matching),
         cmocka_unit_test(argv_deny_is_word_based_and_wide),
         cmocka_unit_test(argv_deny_with_slash_entry_is_exact),
-        cmocka_unit_test(argv_deny_ignores_unrestricted_flag_only_if_empty),
+        cmocka_unit_test(argv_deny_empty_and_unrestricted),
         cmocka_unit_test(domain_matching),
         cmocka_unit_test(domain_matching_refuses_malformed_hosts),
         cmocka_unit_test(path_matching_returns_first_index),

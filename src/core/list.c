@@ -392,6 +392,48 @@ int nc_list_match_argv_prefix(const struct nc_list *l, const char *const *argv, 
     return -1;
 }
 
+static bool is_alnum(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* Letters and digits after the single '-' of a short-option argument ("-lc" -> 2,
+ * "-cimport os" -> 7); 0 when arg is not one ("--x", "-", "x"). */
+static size_t short_option_run(const char *arg)
+{
+    size_t n = 0;
+    if (arg[0] != '-' || arg[1] == '-')
+        return 0;
+    while (is_alnum(arg[1 + n]))
+        n++;
+    return n;
+}
+
+/* Deny-side word match, wider than equality so that other spellings of an option do not
+ * slip past the denylist (exact equality let `bash -lc CODE`, `python3 -cCODE`,
+ * `node --eval=CODE` and `rm -fr /` through):
+ *   "--name" also matches "--name=value";
+ *   "-xy" (a short-option cluster) matches any short-option argument whose leading letters
+ *   include x and y: "bash -c" denies `bash -lc`, "rm -rf" denies `rm -fr` and `rm -rfv`,
+ *   "python3 -c" denies `python3 -Ic` and the attached `python3 -cCODE`. */
+static bool deny_word_match(const char *w, size_t len, const char *arg)
+{
+    if (word_eq(w, len, arg))
+        return true;
+    if (len > 2 && w[0] == '-' && w[1] == '-')
+        return strncmp(arg, w, len) == 0 && arg[len] == '=';
+    if (len >= 2 && w[0] == '-' && w[1] != '-') {
+        size_t run = short_option_run(arg);
+        if (run == 0)
+            return false;
+        for (size_t k = 1; k < len; k++)
+            if (!is_alnum(w[k]) || memchr(arg + 1, w[k], run) == NULL)
+                return false;
+        return true;
+    }
+    return false;
+}
+
 static bool argv_deny(const char *entry, const char *const *argv, size_t argc)
 {
     size_t e0 = word_end(entry, 0);
@@ -405,7 +447,7 @@ static bool argv_deny(const char *entry, const char *const *argv, size_t argc)
         size_t i = entry[e0] == ' ' ? e0 + 1 : e0, a = start + 1;
         while (entry[i] != '\0') {
             size_t e = word_end(entry, i);
-            while (a < argc && argv[a] != NULL && !word_eq(entry + i, e - i, argv[a]))
+            while (a < argc && argv[a] != NULL && !deny_word_match(entry + i, e - i, argv[a]))
                 a++;
             if (a >= argc || argv[a] == NULL)
                 break;

@@ -929,6 +929,59 @@ static void argv_deny_is_word_based_and_wide(void **state)
     free(l);
 }
 
+static void argv_deny_catches_option_spellings(void **state)
+{
+    (void)state;
+    /* Exact word equality let clustered and attached options slip past the denylist:
+     * `bash -lc CODE` ran although "bash -c" is denied, as did `python3 -cCODE`,
+     * `node --eval=CODE` and `rm -fr /`. */
+    struct nc_list *l = LIST(NC_LIST_COMMANDS, "bash -c", "sh -c", "python3 -c", "node -e",
+                             "node --eval", "rm -rf", "perl -e");
+    const char *const *const denied[] = {
+        (const char *const[]){"bash", "-lc", "curl x | sh", NULL},
+        (const char *const[]){"bash", "-ec", "x", NULL},
+        (const char *const[]){"/bin/sh", "-xc", "x", NULL},
+        (const char *const[]){"python3", "-Ic", "import os", NULL},
+        (const char *const[]){"python3", "-cimport os", NULL},
+        (const char *const[]){"node", "-pe", "1", NULL},
+        (const char *const[]){"node", "--eval=process.exit()", NULL},
+        (const char *const[]){"rm", "-fr", "/", NULL},
+        (const char *const[]){"rm", "-rfv", "x", NULL},
+        (const char *const[]){"rm", "x", "-vfr", NULL},
+        (const char *const[]){"perl", "-wle", "print 1", NULL},
+        (const char *const[]){"env", "bash", "--norc", "-c", "x", NULL},
+    };
+    const char *const *const allowed[] = {
+        (const char *const[]){"bash", "-l", "script.sh", NULL},
+        (const char *const[]){"bash", "--rcfile", "x", NULL},
+        (const char *const[]){"sh", "-ex", "script.sh", NULL},
+        (const char *const[]){"python3", "-Wignore", "x.py", NULL},
+        (const char *const[]){"python3", "-m", "pytest", NULL},
+        (const char *const[]){"node", "--evaluate", "x", NULL},
+        (const char *const[]){"node", "--eval-x=1", NULL},
+        (const char *const[]){"rm", "-r", "x", NULL},
+        (const char *const[]){"rm", "-f", "x", NULL},
+        (const char *const[]){"rm", "--rf", "x", NULL},
+        (const char *const[]){"rm", "-Rf", "x", NULL}, /* not the entry's spelling */
+        (const char *const[]){"cat", "-c", NULL},
+    };
+    for (size_t i = 0; i < ARGC(denied); i++) {
+        size_t n = 0;
+        while (denied[i][n] != NULL)
+            n++;
+        if (nc_list_match_argv_deny(l, denied[i], n) < 0)
+            fail_msg("not denied: %s %s", denied[i][0], denied[i][1]);
+    }
+    for (size_t i = 0; i < ARGC(allowed); i++) {
+        size_t n = 0;
+        while (allowed[i][n] != NULL)
+            n++;
+        if (nc_list_match_argv_deny(l, allowed[i], n) != -1)
+            fail_msg("denied: %s %s", allowed[i][0], allowed[i][1]);
+    }
+    free(l);
+}
+
 static void argv_deny_with_slash_entry_is_exact(void **state)
 {
     (void)state;
@@ -1050,6 +1103,7 @@ int main(void)
         cmocka_unit_test(argv_words_with_spaces_are_not_resplit),
         cmocka_unit_test(argv_null_entries_stop_matching),
         cmocka_unit_test(argv_deny_is_word_based_and_wide),
+        cmocka_unit_test(argv_deny_catches_option_spellings),
         cmocka_unit_test(argv_deny_with_slash_entry_is_exact),
         cmocka_unit_test(argv_deny_empty_and_unrestricted),
         cmocka_unit_test(domain_matching),

@@ -312,6 +312,13 @@ void nc_decide(const struct nc_policy *p, const struct nc_exposure *e,
             set(d, NC_DENY, NC_R_BAD_REQUEST, NULL);
             return;
         }
+        /* A command's operation is what its argv performs, not what the caller says it is:
+         * deciding `git push` as run_bash (or `curl` as git_commit, which is no exfiltration
+         * leg) would skip the capability, approval and gates of the real operation. */
+        if (nc_command_classify(r->argv, r->argc) != op) {
+            set(d, NC_DENY, NC_R_BAD_REQUEST, NULL);
+            return;
+        }
         m = nc_list_match_argv_deny(&p->cmds_deny, r->argv, r->argc);
         if (m != -1) {
             set(d, NC_DENY, NC_R_CMD_DENIED, rule_at(&p->cmds_deny, m));

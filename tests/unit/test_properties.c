@@ -297,7 +297,8 @@ static const char *const cmd_entries[] = {
 static const char *const argv_words[] = {"cargo", "test", "--release", "build", "git",
                                          "status", "push", "ls", "-la", "make",
                                          "/usr/bin/git", "./git", "npm", "run", "x",
-                                         "rm", "-rf", "sudo", "/bin/rm", "--force"};
+                                         "rm", "-rf", "sudo", "/bin/rm", "--force",
+                                         "commit", "gh", "pr", "create"};
 
 static const char *const domain_entries[] = {
     "example.com", "*.example.com", "api.example.com", "*.api.example.com", "github.com",
@@ -811,7 +812,9 @@ static void rrequest(struct rreq *q)
     q->argv = rargv();
     q->r.argv = q->argv.w;
     q->r.argc = q->argv.n;
-    if (rn(3) == 0) /* sometimes classify like the runtime does */
+    /* commands are usually labelled like the runtime does; sometimes not (a refusal) */
+    if (rn(8) != 0 && (q->r.op == NC_OP_RUN_BASH || q->r.op == NC_OP_GIT_COMMIT ||
+                       q->r.op == NC_OP_GIT_PUSH || q->r.op == NC_OP_CREATE_PR))
         q->r.op = nc_command_classify(q->r.argv, q->r.argc);
     q->r.host = hosts[rn(N_ELEMS(hosts))];
     q->e.legs = (uint8_t)rn(8);

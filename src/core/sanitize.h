@@ -12,7 +12,34 @@
  * A root or home only matches at a path boundary: with root /var/sb, "/var/sbx/f" is another
  * absolute path and becomes "[path]", never "[sandbox]x/f".  sandbox_root and home may be NULL
  * or empty (then only the generic rule applies).  Returns the length of the full result (like
- * snprintf); a result >= outsz was truncated. */
+ * snprintf); a result >= outsz was truncated.
+ *
+ * Tokens.  An absolute path starts at a '/' that begins the message or follows a byte that
+ * cannot end a word: anything except a letter, digit, '.', '_', '-', '~' or '/' (so "and/or",
+ * "a.b/c", "~/.ssh" and "../x" are not absolute paths, while "(/x", "'/x", "=/x", ":/x",
+ * "[/x", "x]/y", "+/x" are).  It continues over letters, digits, bytes >= 0x80 (UTF-8 names
+ * are never cut in two) and / . _ - + @ % ~, and stops at anything else (space, quotes, ':',
+ * ',', ')', ']', '>', '=', controls ...).  A token of slashes only ("/", "//") names nothing
+ * and is kept.  So a path containing a space or a ':' is replaced up to that byte; the rest
+ * is relative text and reveals no absolute location.  URLs lose their path: "http:[path]".
+ *
+ * Roots.  Checked in order, sandbox root first (it may lie inside home): the root must start
+ * the token and be followed by the end of the message, a '/' or a byte that ends tokens.  The
+ * root is compared literally, after dropping trailing slashes ("/var/sb/" == "/var/sb"); it
+ * may contain bytes that end tokens (a space).  A root that is not absolute or is only
+ * slashes ("/") is ignored: "[sandbox]/etc/passwd" would reveal the path.  The part beneath
+ * the root is kept as is ("[sandbox]/a/../../etc": it is relative to the sandbox and says
+ * nothing about the host).
+ *
+ * Idempotence.  A '/' token directly after the text "[sandbox]" or "[home]" is kept as is,
+ * so sanitizing a sanitized message changes nothing (errors are often wrapped and sanitized
+ * again).  Consequently no absolute path survives except in such a tail, and the output
+ * never has the root or home at the start of a token.  The price: text that already ends in
+ * "[sandbox]" or "[home]" glued to a host path with no separator ("[home]/etc/x") keeps that
+ * path; callers format paths with a separator before them (a space, quote or ':').
+ *
+ * msg NULL is treated as "".  out NULL means measure only (nothing is written, whatever
+ * outsz).  out must not overlap msg. */
 size_t nc_sanitize(const char *msg, const char *sandbox_root, const char *home, char *out,
                    size_t outsz);
 

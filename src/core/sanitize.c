@@ -43,12 +43,6 @@ static bool glues_to_word(unsigned char c)
     return is_alnum(c) || c == '.' || c == '_' || c == '-' || c == '~' || c == '/';
 }
 
-static bool ends_with(const char *msg, size_t i, const char *mark)
-{
-    size_t n = strlen(mark);
-    return i >= n && memcmp(msg + i - n, mark, n) == 0;
-}
-
 /* msg[i] == '/' begins an absolute path token. */
 static bool path_starts(const char *msg, size_t i)
 {
@@ -132,13 +126,6 @@ size_t nc_sanitize(const char *msg, const char *sandbox_root, const char *home, 
             continue;
         }
         end = run_end(msg, i);
-        /* Text we (or an earlier pass) already made sandbox- or home-relative stays as is, so
-         * that sanitizing twice changes nothing. */
-        if (ends_with(msg, i, MARK_SANDBOX) || ends_with(msg, i, MARK_HOME)) {
-            put(&s, msg + i, end - i);
-            i = end;
-            continue;
-        }
         /* The sandbox root first: it may lie inside home. */
         m = match_root(msg, i, sandbox_root, rn);
         if (m > 0) {

@@ -31,12 +31,11 @@
  * the root is kept as is ("[sandbox]/a/../../etc": it is relative to the sandbox and says
  * nothing about the host).
  *
- * Idempotence.  A '/' token directly after the text "[sandbox]" or "[home]" is kept as is,
- * so sanitizing a sanitized message changes nothing (errors are often wrapped and sanitized
- * again).  Consequently no absolute path survives except in such a tail, and the output
- * never has the root or home at the start of a token.  The price: text that already ends in
- * "[sandbox]" or "[home]" glued to a host path with no separator ("[home]/etc/x") keeps that
- * path; callers format paths with a separator before them (a space, quote or ':').
+ * Not idempotent, on purpose.  Every absolute path token is classified afresh, including one
+ * that follows the text "[sandbox]" or "[home]": a second pass turns "[sandbox]/a/b" into
+ * "[sandbox][path]".  Keeping such tails unchanged would make the function idempotent, but
+ * then untrusted text ending in "[home]" glued to a real host path ("[home]/etc/x") would
+ * carry that path out.  Sanitize once, at the boundary where an error leaves for a client.
  *
  * msg NULL is treated as "".  out NULL means measure only (nothing is written, whatever
  * outsz).  out must not overlap msg. */

@@ -47,7 +47,9 @@ bool nc_list_covers(const struct nc_list *l, const char *item);
 /* Allowlist order: a <= b when b is unrestricted or every entry of a is covered by b. */
 bool nc_allow_leq(const struct nc_list *a, const struct nc_list *b);
 /* Allowlist meet: unrestricted is the identity; otherwise the entries of each side that the
- * other side covers.  Never admits anything that either side refuses. */
+ * other side covers.  Never admits anything that either side refuses.  Not associative and
+ * not the greatest lower bound in general (docs/design/0003-allowlist-meet.md).  For every
+ * meet and join here, out must not alias a or b. */
 int nc_allow_meet(const struct nc_list *a, const struct nc_list *b, struct nc_list *out,
                   const char **why);
 /* Allowlist join: union (unrestricted absorbs). */
@@ -70,7 +72,9 @@ int nc_list_match_path(const struct nc_list *l, const char *path);
 int nc_list_match_argv_prefix(const struct nc_list *l, const char *const *argv, size_t argc);
 /* Deny semantics (wider on purpose): the first word matches the basename of any argv word, and
  * the remaining words follow it in order, not necessarily adjacent.  So "rm -rf" denies
- * `rm -v -rf x`, `/bin/rm -rf x` and `env rm -rf x`. */
+ * `rm -v -rf x`, `/bin/rm -rf x` and `env rm -rf x`.  A short-option word ("-rf", "-c")
+ * matches any short-option cluster holding all its letters ("-fr", "-lc"); a long option
+ * ("--eval") also matches its "--eval=value" form. */
 int nc_list_match_argv_deny(const struct nc_list *l, const char *const *argv, size_t argc);
 int nc_list_match_domain(const struct nc_list *l, const char *host);
 

@@ -343,13 +343,15 @@ void nc_decide(const struct nc_policy *p, const struct nc_exposure *e,
         d->rule = rule_at(&p->net_allow, m);
     }
 
-    /* 3. Approval gates: written obligations, then the static rule, then the dynamic one. */
-    if ((p->approvals & bit) != 0) {
-        set(d, NC_NEEDS_APPROVAL, NC_R_OBLIGATION, d->rule);
-        return;
-    }
+    /* 3. Approval gates: the static rule, then obligations, then the dynamic rule.  The static
+     * rule is named first because normalization also copies its gates into the obligations,
+     * and "uninhabitable state" is the more useful reason to report. */
     if ((nc_uninhabitable_gates(&p->caps) & bit) != 0) {
         set(d, NC_NEEDS_APPROVAL, NC_R_UNINHABITABLE, d->rule);
+        return;
+    }
+    if ((p->approvals & bit) != 0) {
+        set(d, NC_NEEDS_APPROVAL, NC_R_OBLIGATION, d->rule);
         return;
     }
     if ((NC_OPSET_EXFIL & bit) != 0 && e != NULL &&

@@ -107,8 +107,9 @@ struct nc_decision {
     char path[NC_PATH_MAX + 1]; /* the normalized path, for file operations */
 };
 
-/* Decides one operation: capability -> request shape -> path / command / host rules ->
- * obligations -> static uninhabitable gate -> dynamic exposure gate.  The first refusal wins. */
+/* Decides one operation: capability -> request shape (a command must classify to the
+ * operation requested) -> path / command / host rules -> static uninhabitable gate ->
+ * obligations -> dynamic exposure gate.  The first refusal wins. */
 void nc_decide(const struct nc_policy *p, const struct nc_exposure *e,
                const struct nc_request *r, struct nc_decision *d);
 /* Records what a performed operation exposed the session to.  `untrusted_source` marks content

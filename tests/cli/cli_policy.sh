@@ -93,7 +93,7 @@ run policy explain --root /ws fix-issue read_files /ws/src/x.c; expect_status "a
 run policy explain --root /ws fix-issue read_files /ws2/x.c; expect_status "prefix-sharing root denied" 1
 run policy explain fix-issue write_files .git/hooks/pre-commit; expect_status "protected hook" 1; expect_out "read-only reason" "path_read_only"
 run policy explain fix-issue read_files .git/hooks/pre-commit; expect_status "hooks are readable" 0
-run policy explain fix-issue git_push git push origin main; expect_status "push needs approval" 3; expect_out "approval verdict" "NEEDS APPROVAL"
+run policy explain fix-issue git_push git push origin main; expect_status "push needs approval" 3; expect_out "approval verdict" "NEEDS APPROVAL"; expect_out "static gate named" "uninhabitable_state"
 run policy explain fix-issue run_bash cargo test --release; expect_status "bash gated by uninhabitable state" 3; expect_out "uninhabitable reason" "uninhabitable_state"
 run policy explain fix-issue run_bash curl http://x; expect_status "command outside allowlist" 1; expect_out "not allowed" "command_not_allowed"
 run policy explain full run_bash -- sudo -n true; expect_status "sudo denied everywhere" 1; expect_out "deny rule" "rule: +sudo"
@@ -106,8 +106,10 @@ run policy explain fix-issue web_fetch https://api.github.com/repos; expect_stat
 run policy explain fix-issue web_fetch https://evil.example/; expect_status "other domain" 1; expect_out "host reason" "host_not_allowed"
 run policy explain fix-issue web_fetch https://user:pw@github.com/; expect_status "userinfo in URL refused" 1; expect_out "invalid input" "invalid_input"
 run policy explain fix-issue web_fetch ftp://github.com/; expect_status "non-http scheme refused" 1
-run policy explain --json fix-issue git_push git push; expect_status "explain --json exit" 3
-if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["verdict"]=="needs_approval" and d["reason"]=="approval_required" and d["args"]==["git","push"]' "$TMP/out"; then ok "explain --json content"; else not_ok "explain --json content"; fi
+run policy explain --json release git_push git push; expect_status "explain --json exit" 3
+if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["verdict"]=="needs_approval" and d["reason"]=="approval_required" and d["args"]==["git","push"]' "$TMP/out"; then ok "explain --json content (written approval)"; else not_ok "explain --json content"; fi
+run policy explain fix-issue run_bash git push; expect_status "a push disguised as run_bash is refused" 1; expect_out "bad request reason" "bad_request"
+run policy explain fix-issue run_bash -- git --git-dir .git push; expect_status "git options do not hide a push" 1
 run policy explain --policy fix-issue --policy "$TMP/tight.yaml" read_files docs/x.md; expect_status "composed policy denies outside its allowlist" 1
 run policy explain --policy fix-issue --policy "$TMP/tight.yaml" write_files src/x.c; expect_status "composed policy keeps file's approval" 3
 run policy explain fix-issue fly_away x; expect_status "unknown operation" 2

@@ -369,9 +369,10 @@ static void decide_static_uninhabitable_gate(void **state)
     ASSERT_DECISION(decide_argv(p, NULL, commit, ARGC(commit)), NC_ALLOW, NC_R_OK);
     ASSERT_DECISION(decide_path(p, NULL, NC_OP_READ_FILES, NULL, "x"), NC_ALLOW, NC_R_OK);
     ASSERT_DECISION(decide_host(p, NULL, NC_OP_WEB_FETCH, "a.com"), NC_ALLOW, NC_R_OK);
-    /* once normalized, the written obligation is the reason */
+    /* once normalized the gate is also a written obligation; the static rule stays the
+     * reason reported (it is checked first) */
     nc_policy_normalize(p);
-    ASSERT_DECISION(decide_argv(p, NULL, b, ARGC(b)), NC_NEEDS_APPROVAL, NC_R_OBLIGATION);
+    ASSERT_DECISION(decide_argv(p, NULL, b, ARGC(b)), NC_NEEDS_APPROVAL, NC_R_UNINHABITABLE);
     /* a missing leg lifts the static gate */
     struct nc_policy *q = pol_dev();
     ASSERT_DECISION(decide_argv(q, NULL, b, ARGC(b)), NC_ALLOW, NC_R_OK);
@@ -463,16 +464,24 @@ static void untrusted_paths(void **state)
     free(p);
 }
 
-static void decide_obligation_reason_precedes_static_and_dynamic(void **state)
+static void decide_reason_order_static_obligation_dynamic(void **state)
 {
     (void)state;
     struct nc_policy *p = pol_top();
     struct nc_exposure e = {NC_LEG_PRIVATE | NC_LEG_UNTRUSTED};
     const char *b[] = {"ls"};
+    /* static gate first, even when the operation is also a written obligation */
     ASSERT_DECISION(decide_argv(p, &e, b, ARGC(b)), NC_NEEDS_APPROVAL, NC_R_UNINHABITABLE);
     p->approvals = NC_OPSET_BIT(NC_OP_RUN_BASH);
-    ASSERT_DECISION(decide_argv(p, &e, b, ARGC(b)), NC_NEEDS_APPROVAL, NC_R_OBLIGATION);
+    ASSERT_DECISION(decide_argv(p, &e, b, ARGC(b)), NC_NEEDS_APPROVAL, NC_R_UNINHABITABLE);
+    /* without the static gate, a written obligation comes before the session's exposure */
+    struct nc_policy *q = pol_dev();
+    q->approvals = NC_OPSET_BIT(NC_OP_RUN_BASH);
+    ASSERT_DECISION(decide_argv(q, &e, b, ARGC(b)), NC_NEEDS_APPROVAL, NC_R_OBLIGATION);
+    q->approvals = 0;
+    ASSERT_DECISION(decide_argv(q, &e, b, ARGC(b)), NC_NEEDS_APPROVAL, NC_R_EXPOSURE);
     free(p);
+    free(q);
 }
 
 static void decide_unrestricted_denylist_fails_closed(void **state)
@@ -911,10 +920,11 @@ static void fix_issue_and_full_gate_exfiltration(void **state)
         struct nc_policy *p = pol_profile(names[i]);
         nc_opset g = NC_OPSET_EXFIL;
         assert_int_equal(p->approvals & g, g);
-        ASSERT_DECISION(decide_argv(p, NULL, b, ARGC(b)), NC_NEEDS_APPROVAL, NC_R_OBLIGATION);
+        ASSERT_DECISION(decide_argv(p, NULL, b, ARGC(b)), NC_NEEDS_APPROVAL, NC_R_UNINHABITABLE);
         ASSERT_DECISION(decide_argv(p, NULL, push, ARGC(push)), NC_NEEDS_APPROVAL,
-                        NC_R_OBLIGATION);
-        ASSERT_DECISION(decide_argv(p, NULL, pr, ARGC(pr)), NC_NEEDS_APPROVAL, NC_R_OBLIGATION);
+                        NC_R_UNINHABITABLE);
+        ASSERT_DECISION(decide_argv(p, NULL, pr, ARGC(pr)), NC_NEEDS_APPROVAL,
+                        NC_R_UNINHABITABLE);
         const char *commit[] = {"git", "commit", "-m", "x"};
         ASSERT_DECISION(decide_argv(p, NULL, commit, ARGC(commit)), NC_ALLOW, NC_R_OK);
         free(p);
@@ -1066,7 +1076,7 @@ int main(void)
         cmocka_unit_test(exposure_record_legs),
         cmocka_unit_test(exposure_only_grows),
         cmocka_unit_test(untrusted_paths),
-        cmocka_unit_test(decide_obligation_reason_precedes_static_and_dynamic),
+        cmocka_unit_test(decide_reason_order_static_obligation_dynamic),
         cmocka_unit_test(decide_unrestricted_denylist_fails_closed),
         cmocka_unit_test(decide_clears_previous_decision),
         cmocka_unit_test(classify_basic),

@@ -36,5 +36,6 @@ void nc_cli_opset(nc_opset s, char *out, size_t outsz);
 int nc_cmd_profiles(int argc, char **argv);
 int nc_cmd_policy(int argc, char **argv);
 int nc_cmd_demo(int argc, char **argv);
+int nc_cmd_exec(int argc, char **argv);
 
 #endif

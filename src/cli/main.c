@@ -19,6 +19,7 @@ static const char usage[] =
     "  profiles                 list the built-in profiles\n"
     "  policy show|check|meet|explain\n"
     "                           inspect, validate, compose and query policies\n"
+    "  exec -- COMMAND          run one command in a pod shaped by a policy\n"
     "  demo                     a guided demonstration of the policy model\n"
     "  help [command]           show help for a command\n"
     "  version                  print the version\n"
@@ -37,6 +38,7 @@ static const struct command commands[] = {
     {"profiles", nc_cmd_profiles},
     {"policy", nc_cmd_policy},
     {"demo", nc_cmd_demo},
+    {"exec", nc_cmd_exec},
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* nucleus exec: one command in a pod shaped by a policy (like bwrap or srt, with a policy). */
+#include "common.h"
+
+#include "policy/policy_file.h"
+#include "sandbox/pod.h"
+#include "util/cleanup.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char help[] =
+    "Usage: nucleus exec [options] -- COMMAND [ARG...]\n"
+    "\n"
+    "Runs COMMAND in a new pod: fresh user, mount, pid, network, ipc, uts and cgroup\n"
+    "namespaces on a tmpfs root; system directories read-only; the workspace bound at its own\n"
+    "path, writable only if the policy grants write_files or edit_files; the policy's secret\n"
+    "paths masked and protected paths read-only; tmpfs /tmp; a minimal /dev; a new /proc with\n"
+    "its kernel knobs read-only; no network but loopback; no capabilities, no_new_privs,\n"
+    "Landlock and a seccomp filter; a cleared environment; process, memory and time limits.\n"
+    "The policy shapes the pod; the command itself is yours, so its capability levels (such\n"
+    "as run_bash) are not consulted.\n"
+    "\n"
+    "Options:\n"
+    "  --profile NAME         a built-in profile (default: read-only)\n"
+    "  --policy SPEC          a profile or policy file; repeatable, composed by meet\n"
+    "  --workspace DIR        the directory the command works in (default: the current one)\n"
+    "  --timeout SECONDS      kill the whole pod after this long (default: the policy's\n"
+    "                         limits.timeout_seconds); exit status 124\n"
+    "  --env NAME[=VALUE]     pass a variable (from the caller's environment without =VALUE);\n"
+    "                         repeatable.  Otherwise only PATH, HOME=/tmp, TERM, LANG, LC_*,\n"
+    "                         TZ, COLORTERM and NO_COLOR are set\n"
+    "  --allow-degraded=MECH  run even though the kernel lacks MECH (userns, landlock,\n"
+    "                         landlock-net, landlock-scope, seccomp); printed on stderr\n"
+    "  --quiet                no notices on stderr\n"
+    "\n"
+    "Exit status: the command's own, 128+N if it was killed by signal N, 124 on timeout,\n"
+    "125 if the pod could not be created, 126 if COMMAND cannot be executed, 127 if it is not\n"
+    "found, 2 for a usage error.\n"
+    "\n"
+    "Example:\n"
+    "  nucleus exec --profile local-dev --workspace . -- make test\n";
+
+#define MAX_SPECS 32
+
+/* Environment strings built here, freed when the command returns. */
+struct owned_strings {
+    char *s[NC_POD_MAX_ENV];
+    size_t n;
+};
+
+static void owned_free(struct owned_strings *o)
+{
+    for (size_t i = 0; i < o->n; i++)
+        free(o->s[i]);
+}
+
+static bool env_name_ok(const char *s, size_t n)
+{
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || (i > 0 && c >= '0' && c <= '9')))
+            return false;
+    }
+    return true;
+}
+
+static int add_env(const char **env, size_t *n, const char *entry)
+{
+    if (*n >= NC_POD_MAX_ENV)
+        return -1;
+    /* a later entry for the same name replaces the earlier one */
+    size_t nl = strcspn(entry, "=");
+    for (size_t i = 0; i < *n; i++) {
+        if (strncmp(env[i], entry, nl) == 0 && env[i][nl] == '=') {
+            env[i] = entry;
+            return 0;
+        }
+    }
+    env[(*n)++] = entry;
+    return 0;
+}
+
+int nc_cmd_exec(int argc, char **argv)
+{
+    const char *specs[MAX_SPECS];
+    size_t nspecs = 0;
+    const char *workspace = ".";
+    uint64_t timeout = 0;
+    nc_mechset degraded = 0;
+    bool quiet = false;
+    const char *env[NC_POD_MAX_ENV];
+    __attribute__((cleanup(owned_free))) struct owned_strings owned = {0};
+    size_t nenv = 0;
+    int i;
+    char ws[PATH_MAX];
+    _cleanup_free_ struct nc_policy *p = nc_cli_policy_new();
+    struct nc_err err = {0};
+    struct nc_pod_config cfg = {0};
+    struct nc_pod_result res;
+    static const char *const passthrough[] = {"TERM", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "COLORTERM", "NO_COLOR", NULL};
+
+    add_env(env, &nenv, "PATH=/usr/local/bin:/usr/bin:/bin");
+    add_env(env, &nenv, "HOME=/tmp");
+    add_env(env, &nenv, "NUCLEUS_POD=1");
+    for (size_t k = 0; passthrough[k] != NULL; k++) {
+        const char *v = getenv(passthrough[k]);
+        if (v != NULL) {
+            char *e = NULL;
+            if (asprintf(&e, "%s=%s", passthrough[k], v) < 0)
+                return NC_EXIT_USAGE;
+            owned.s[owned.n++] = e;
+            add_env(env, &nenv, e);
+        }
+    }
+
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = NULL;
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        }
+        if (nc_cli_is_help(a)) {
+            fputs(help, stdout);
+            return NC_EXIT_OK;
+        }
+        if (a[0] != '-')
+            break; /* the command starts here */
+        if (strcmp(a, "--quiet") == 0) {
+            quiet = true;
+            continue;
+        }
+        const char *eq = strchr(a, '=');
+        size_t klen = eq != NULL ? (size_t)(eq - a) : strlen(a);
+        if (eq != NULL)
+            val = eq + 1;
+        else if (i + 1 < argc)
+            val = argv[++i];
+        else
+            return nc_cli_usage("exec", "%s needs a value", a);
+        if (strncmp(a, "--profile", klen) == 0 && klen == 9) {
+            if (nspecs >= MAX_SPECS)
+                return nc_cli_usage("exec", "too many policies");
+            specs[nspecs++] = val;
+        } else if (strncmp(a, "--policy", klen) == 0 && klen == 8) {
+            if (nspecs >= MAX_SPECS)
+                return nc_cli_usage("exec", "too many policies");
+            specs[nspecs++] = val;
+        } else if (strncmp(a, "--workspace", klen) == 0 && klen == 11) {
+            workspace = val;
+        } else if (strncmp(a, "--timeout", klen) == 0 && klen == 9) {
+            char *end = NULL;
+            errno = 0;
+            unsigned long long t = strtoull(val, &end, 10);
+            if (errno != 0 || end == val || *end != '\0' || t == 0 || val[0] == '-')
+                return nc_cli_usage("exec", "--timeout takes a positive number of seconds, not '%s'", val);
+            timeout = t;
+        } else if (strncmp(a, "--allow-degraded", klen) == 0 && klen == 16) {
+            _cleanup_free_ char *copy = strdup(val);
+            char *save = NULL;
+            if (copy == NULL)
+                return NC_EXIT_USAGE;
+            for (char *t = strtok_r(copy, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
+                enum nc_mech m;
+                if (nc_mech_parse(t, &m) < 0 || m == NC_MECH_CGROUP)
+                    return nc_cli_usage("exec", "unknown mechanism '%s' (userns, landlock, landlock-net, landlock-scope, seccomp)", t);
+                degraded |= NC_MECH_BIT(m);
+            }
+        } else if (strncmp(a, "--env", klen) == 0 && klen == 5) {
+            size_t nl = strcspn(val, "=");
+            if (!env_name_ok(val, nl))
+                return nc_cli_usage("exec", "--env takes NAME or NAME=VALUE, not '%s'", val);
+            if (val[nl] == '=') {
+                if (add_env(env, &nenv, val) < 0)
+                    return nc_cli_usage("exec", "too many --env");
+            } else {
+                const char *v = getenv(val);
+                char *e = NULL;
+                if (v == NULL)
+                    continue; /* unset in the caller: stays unset */
+                if (owned.n >= NC_POD_MAX_ENV || asprintf(&e, "%s=%s", val, v) < 0)
+                    return nc_cli_usage("exec", "too many --env");
+                owned.s[owned.n++] = e;
+                if (add_env(env, &nenv, e) < 0)
+                    return nc_cli_usage("exec", "too many --env");
+            }
+        } else {
+            return nc_cli_usage("exec", "unknown option '%s'", a);
+        }
+    }
+    if (i >= argc)
+        return nc_cli_usage("exec", "expected -- COMMAND [ARG...]");
+    if (nspecs == 0)
+        specs[nspecs++] = "read-only";
+    if (nc_policy_compose(specs, nspecs, p, &err) < 0) {
+        nc_cli_error("%s", err.msg);
+        return NC_EXIT_USAGE;
+    }
+    if (realpath(workspace, ws) == NULL) {
+        nc_cli_error("workspace '%s': %s", workspace, strerror(errno));
+        return NC_EXIT_USAGE;
+    }
+
+    cfg.policy = p;
+    cfg.workspace = ws;
+    cfg.workspace_writable = p->caps.level[NC_OP_WRITE_FILES] != NC_NEVER ||
+                             p->caps.level[NC_OP_EDIT_FILES] != NC_NEVER;
+    cfg.argv = argv + i;
+    cfg.env = env;
+    cfg.nenv = nenv;
+    cfg.timeout_s = timeout;
+    cfg.allow_degraded = degraded;
+    cfg.quiet = quiet;
+
+    if (nc_pod_run(&cfg, &res, &err) < 0) {
+        nc_cli_error("%s", err.msg);
+        return 125;
+    }
+    if (!quiet) {
+        for (unsigned m = 0; m < NC_MECH_COUNT; m++)
+            if ((res.degraded & NC_MECH_BIT(m)) && m != NC_MECH_CGROUP)
+                nc_cli_error("warning: the pod ran without %s (--allow-degraded)", nc_mech_name((enum nc_mech)m));
+        if (res.message[0] != '\0')
+            nc_cli_error("%s", res.message);
+        if (res.timed_out)
+            nc_cli_error("the pod was killed after its timeout");
+    }
+    return res.exit_code;
+}

@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The pod's filesystem (see mounts.h).  The construction follows bubblewrap's: a tmpfs over
+ * /tmp becomes a transient root through pivot_root, which leaves the host's tree reachable at
+ * /oldroot; the real root is assembled from it on another tmpfs at /newroot, then a second
+ * pivot_root makes it "/" and the host's tree is detached for good. */
+#include "mounts.h"
+
+#include "core/glob.h"
+#include "util/cleanup.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define OLD "/oldroot"
+#define NEW "/newroot"
+
+static int mnt(const char *src, const char *dst, const char *type, unsigned long flags,
+               const char *data, struct nc_err *err)
+{
+    if (mount(src, dst, type, flags, data) < 0)
+        return nc_err_set(err, errno, "mount %s on %s: %s", src != NULL ? src : "(remount)",
+                          dst, strerror(errno));
+    return 0;
+}
+
+/* Makes a mount read-only, recursively where the kernel can (mount_setattr, 5.12+).  The
+ * fallback remount must repeat the flags the kernel locked when the host's mount entered our
+ * user namespace (nosuid, nodev, noexec, atime), or it fails with EPERM. */
+static int make_ro(const char *path, struct nc_err *err)
+{
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+    struct statvfs sv;
+    unsigned long flags = MS_REMOUNT | MS_BIND | MS_RDONLY;
+
+    if (syscall(SYS_mount_setattr, AT_FDCWD, path, AT_RECURSIVE, &attr, sizeof(attr)) == 0)
+        return 0;
+    if (errno != ENOSYS && errno != EINVAL)
+        return nc_err_set(err, errno, "read-only %s: %s", path, strerror(errno));
+    if (statvfs(path, &sv) < 0)
+        return nc_err_set(err, errno, "statvfs %s: %s", path, strerror(errno));
+    if (sv.f_flag & ST_NOSUID)
+        flags |= MS_NOSUID;
+    if (sv.f_flag & ST_NODEV)
+        flags |= MS_NODEV;
+    if (sv.f_flag & ST_NOEXEC)
+        flags |= MS_NOEXEC;
+    if (sv.f_flag & ST_NOATIME)
+        flags |= MS_NOATIME;
+    if (sv.f_flag & ST_NODIRATIME)
+        flags |= MS_NODIRATIME;
+    if (sv.f_flag & ST_RELATIME)
+        flags |= MS_RELATIME;
+    return mnt(NULL, path, NULL, flags, NULL, err);
+}
+
+static int bind(const char *src, const char *dst, bool ro, struct nc_err *err)
+{
+    if (mnt(src, dst, NULL, MS_BIND | MS_REC, NULL, err) < 0)
+        return -1;
+    return ro ? make_ro(dst, err) : 0;
+}
+
+static int path_join(char *out, size_t outsz, const char *a, const char *b, struct nc_err *err)
+{
+    int n = snprintf(out, outsz, "%s%s%s", a, (b[0] == '/' || a[strlen(a) - 1] == '/') ? "" : "/", b);
+    if (n < 0 || (size_t)n >= outsz)
+        return nc_err_set(err, ENAMETOOLONG, "path too long: %s/%s", a, b);
+    return 0;
+}
+
+/* mkdir -p for a path inside the new root (which we built, so no symlinks to fear). */
+static int mkdirs(const char *path, struct nc_err *err)
+{
+    char buf[NC_PATH_MAX + 16];
+    size_t n = strlen(path);
+    if (n >= sizeof(buf))
+        return nc_err_set(err, ENAMETOOLONG, "path too long: %s", path);
+    memcpy(buf, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        char c = buf[i];
+        buf[i] = '\0';
+        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+            return nc_err_set(err, errno, "mkdir %s: %s", buf, strerror(errno));
+        buf[i] = c;
+    }
+    return 0;
+}
+
+static int touch(const char *path, struct nc_err *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0444);
+    if (fd < 0 && errno != EEXIST)
+        return nc_err_set(err, errno, "create %s: %s", path, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    return 0;
+}
+
+/* Reproduces /oldroot/<rel> at /newroot/<rel>: a symlink is copied, a directory or file is
+ * bound (read-only when asked).  A missing source is skipped. */
+static int mirror(const char *rel, bool ro, struct nc_err *err)
+{
+    char src[NC_PATH_MAX], dst[NC_PATH_MAX], target[NC_PATH_MAX];
+    struct stat st;
+
+    if (path_join(src, sizeof(src), OLD, rel, err) < 0 || path_join(dst, sizeof(dst), NEW, rel, err) < 0)
+        return -1;
+    if (lstat(src, &st) < 0)
+        return errno == ENOENT ? 0 : nc_err_set(err, errno, "%s: %s", src, strerror(errno));
+    if (S_ISLNK(st.st_mode)) {
+        ssize_t n = readlink(src, target, sizeof(target) - 1);
+        if (n < 0)
+            return nc_err_set(err, errno, "readlink %s: %s", src, strerror(errno));
+        target[n] = '\0';
+        if (symlink(target, dst) < 0 && errno != EEXIST)
+            return nc_err_set(err, errno, "symlink %s: %s", dst, strerror(errno));
+        return 0;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        if (mkdirs(dst, err) < 0)
+            return -1;
+    } else if (touch(dst, err) < 0) {
+        return -1;
+    }
+    return bind(src, dst, ro, err);
+}
+
+/* System directories: enough to run ordinary tools, nothing of anyone's home. */
+static const char *const system_dirs[] = {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", NULL};
+
+/* /etc entries that programs need and that hold no credentials.  shadow, gshadow, ssh host
+ * keys, sudoers and the like are deliberately absent. */
+static const char *const etc_entries[] = {
+    "passwd", "group", "hosts", "nsswitch.conf", "host.conf", "gai.conf", "resolv.conf",
+    "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "ssl", "ca-certificates", "alternatives",
+    "localtime", "timezone", "mime.types", "protocols", "services", "os-release",
+    "debian_version", "bash.bashrc", "inputrc", "profile", "magic", "gitconfig", "manpath.config",
+    "locale.alias", "environment", NULL,
+};
+
+static int setup_dev(struct nc_err *err)
+{
+    static const char *const nodes[] = {"null", "zero", "full", "random", "urandom", "tty", NULL};
+    char rel[64];
+
+    if (mkdirs(NEW "/dev", err) < 0 ||
+        mnt("tmpfs", NEW "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755", err) < 0)
+        return -1;
+    for (size_t i = 0; nodes[i] != NULL; i++) {
+        snprintf(rel, sizeof(rel), "dev/%s", nodes[i]);
+        if (mirror(rel, false, err) < 0)
+            return -1;
+    }
+    if (mkdirs(NEW "/dev/shm", err) < 0 ||
+        mnt("tmpfs", NEW "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777", err) < 0)
+        return -1;
+    /* A private devpts instance: ptys for tools that want one, none of the host's. */
+    if (mkdirs(NEW "/dev/pts", err) < 0)
+        return -1;
+    if (mount("devpts", NEW "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+              "newinstance,ptmxmode=0666,mode=620") == 0) {
+        if (symlink("pts/ptmx", NEW "/dev/ptmx") < 0)
+            return nc_err_set(err, errno, "symlink /dev/ptmx: %s", strerror(errno));
+    }
+    if (symlink("/proc/self/fd", NEW "/dev/fd") < 0 || symlink("/proc/self/fd/0", NEW "/dev/stdin") < 0 ||
+        symlink("/proc/self/fd/1", NEW "/dev/stdout") < 0 || symlink("/proc/self/fd/2", NEW "/dev/stderr") < 0)
+        return nc_err_set(err, errno, "symlinks in /dev: %s", strerror(errno));
+    return 0;
+}
+
+static int setup_proc(struct nc_err *err)
+{
+    /* Kernel knobs stay read-only even for the pod's root: /proc/sys, sysrq-trigger, irq, bus. */
+    static const char *const ro[] = {"sys", "sysrq-trigger", "irq", "bus", "fs", NULL};
+    char p[64];
+
+    if (mkdirs(NEW "/proc", err) < 0 ||
+        mnt("proc", NEW "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, err) < 0)
+        return -1;
+    for (size_t i = 0; ro[i] != NULL; i++) {
+        snprintf(p, sizeof(p), NEW "/proc/%s", ro[i]);
+        if (access(p, F_OK) != 0)
+            continue;
+        if (bind(p, p, true, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+struct scan {
+    const struct nc_policy *policy;
+    bool writable;
+    struct nc_fs_report *rep;
+    char rel[NC_PATH_MAX + 1];
+    char abs[NC_PATH_MAX + 64];
+    size_t base; /* length of the workspace prefix in abs */
+};
+
+static int mask(struct scan *s, bool dir, struct nc_err *err)
+{
+    s->rep->masked++;
+    if (dir)
+        return mnt("tmpfs", s->abs, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                   "mode=0000,size=0", err);
+    return bind(OLD "/dev/null", s->abs, true, err);
+}
+
+/* Walks the workspace (through its bind in the new root), masking existing secrets and
+ * binding protected paths read-only.  Symlinks are never followed. */
+static int walk(struct scan *s, int dir_fd, size_t rlen, unsigned depth, struct nc_err *err)
+{
+    _cleanup_close_ int fd = dir_fd;
+    DIR *d;
+    struct dirent *e;
+    int rc = 0;
+
+    if (depth > NC_FS_SCAN_MAX_DEPTH)
+        return nc_err_set(err, ELOOP, "workspace is nested deeper than %d directories; its "
+                          "secrets cannot all be masked", NC_FS_SCAN_MAX_DEPTH);
+    d = fdopendir(fd);
+    if (d == NULL)
+        return nc_err_set(err, errno, "scan %s: %s", s->abs, strerror(errno));
+    fd = -1; /* owned by d now */
+    while (rc == 0 && (errno = 0, e = readdir(d)) != NULL) {
+        const char *name = e->d_name;
+        size_t nlen = strlen(name);
+        struct stat st;
+
+        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+            continue;
+        if (++s->rep->scanned > NC_FS_SCAN_MAX_ENTRIES) {
+            s->rep->scan_truncated = true;
+            rc = nc_err_set(err, EFBIG, "workspace has more than %d entries; its secrets cannot "
+                            "all be masked", NC_FS_SCAN_MAX_ENTRIES);
+            break;
+        }
+        if (rlen + 1 + nlen >= sizeof(s->rel) || s->base + 1 + rlen + 1 + nlen >= sizeof(s->abs)) {
+            rc = nc_err_set(err, ENAMETOOLONG, "a workspace path is too long to check");
+            break;
+        }
+        size_t nrl = rlen;
+        if (nrl > 0)
+            s->rel[nrl++] = '/';
+        memcpy(s->rel + nrl, name, nlen + 1);
+        nrl += nlen;
+        snprintf(s->abs + s->base, sizeof(s->abs) - s->base, "/%s", s->rel);
+        if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue; /* vanished meanwhile */
+        bool isdir = S_ISDIR(st.st_mode);
+        if (S_ISLNK(st.st_mode)) {
+            /* never followed; a link to a masked file resolves onto the mask */
+        } else if (nc_list_match_path(&s->policy->paths_deny, s->rel) >= 0) {
+            rc = mask(s, isdir, err);
+            continue; /* nothing beneath a mask is reachable */
+        } else if (s->writable && nc_list_match_path(&s->policy->paths_readonly, s->rel) >= 0 &&
+                   (isdir || S_ISREG(st.st_mode))) {
+            s->rep->protected_++;
+            rc = bind(s->abs, s->abs, true, err);
+        }
+        if (rc == 0 && isdir) {
+            int sub = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub >= 0)
+                rc = walk(s, sub, nrl, depth + 1, err);
+        }
+        s->rel[rlen] = '\0';
+    }
+    if (rc == 0 && errno != 0)
+        rc = nc_err_set(err, errno, "scan %s: %s", s->abs, strerror(errno));
+    closedir(d);
+    return rc;
+}
+
+static int setup_workspace(const struct nc_fs_plan *plan, struct nc_fs_report *rep,
+                           struct nc_err *err)
+{
+    _cleanup_free_ struct scan *s = calloc(1, sizeof(*s));
+    char src[NC_PATH_MAX], dst[NC_PATH_MAX];
+    int fd;
+
+    if (s == NULL)
+        return nc_err_set(err, ENOMEM, "out of memory");
+    if (path_join(src, sizeof(src), OLD, plan->workspace, err) < 0 ||
+        path_join(dst, sizeof(dst), NEW, plan->workspace, err) < 0 || mkdirs(dst, err) < 0 ||
+        bind(src, dst, !plan->writable, err) < 0)
+        return -1;
+    s->policy = plan->policy;
+    s->writable = plan->writable;
+    s->rep = rep;
+    s->base = strlen(dst);
+    memcpy(s->abs, dst, s->base + 1);
+    fd = open(dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return nc_err_set(err, errno, "open workspace: %s", strerror(errno));
+    return walk(s, fd, 0, 0, err);
+}
+
+int nc_fs_setup(const struct nc_fs_plan *plan, struct nc_fs_report *rep, struct nc_err *err)
+{
+    memset(rep, 0, sizeof(*rep));
+
+    /* Nothing we mount may propagate back to the host. */
+    if (mnt(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL, err) < 0)
+        return -1;
+    /* Transient root: a tmpfs over /tmp, so the host's /tmp stays visible under /oldroot. */
+    if (mnt("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755", err) < 0)
+        return -1;
+    if (chdir("/tmp") < 0 || mkdir("newroot", 0755) < 0 || mkdir("oldroot", 0755) < 0)
+        return nc_err_set(err, errno, "prepare root: %s", strerror(errno));
+    if (syscall(SYS_pivot_root, ".", "oldroot") < 0)
+        return nc_err_set(err, errno, "pivot_root: %s", strerror(errno));
+    if (chdir("/") < 0)
+        return nc_err_set(err, errno, "chdir /: %s", strerror(errno));
+
+    if (mnt("tmpfs", NEW, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755", err) < 0)
+        return -1;
+    for (size_t i = 0; system_dirs[i] != NULL; i++)
+        if (mirror(system_dirs[i], true, err) < 0)
+            return -1;
+    if (mkdirs(NEW "/etc", err) < 0)
+        return -1;
+    for (size_t i = 0; etc_entries[i] != NULL; i++) {
+        char rel[128];
+        snprintf(rel, sizeof(rel), "etc/%s", etc_entries[i]);
+        if (mirror(rel, true, err) < 0)
+            return -1;
+    }
+    if (mkdirs(NEW "/tmp", err) < 0 ||
+        mnt("tmpfs", NEW "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", err) < 0 ||
+        mkdirs(NEW "/var", err) < 0)
+        return -1;
+    if (symlink("../tmp", NEW "/var/tmp") < 0)
+        return nc_err_set(err, errno, "symlink /var/tmp: %s", strerror(errno));
+    if (setup_dev(err) < 0 || setup_proc(err) < 0 || setup_workspace(plan, rep, err) < 0)
+        return -1;
+
+    /* Make the assembled tree the root and drop the host's for good. */
+    if (chdir(NEW) < 0)
+        return nc_err_set(err, errno, "chdir %s: %s", NEW, strerror(errno));
+    if (syscall(SYS_pivot_root, ".", ".") < 0)
+        return nc_err_set(err, errno, "pivot_root: %s", strerror(errno));
+    if (umount2(".", MNT_DETACH) < 0)
+        return nc_err_set(err, errno, "detach the host root: %s", strerror(errno));
+    if (chdir("/") < 0)
+        return nc_err_set(err, errno, "chdir /: %s", strerror(errno));
+    /* The root tmpfs itself is read-only: nothing can be planted in /, /etc or /usr. */
+    if (mnt(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL, err) < 0)
+        return -1;
+    if (chdir(plan->workspace) < 0)
+        return nc_err_set(err, errno, "chdir %s: %s", plan->workspace, strerror(errno));
+    return 0;
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A pod: one command (and everything it starts) in fresh user, mount, pid, net, ipc, uts and
+ * cgroup namespaces on a tmpfs root, with Landlock, seccomp, no capabilities, a cleared
+ * environment and resource limits, under a pod init that reaps, forwards signals and dies with
+ * its parent.  Used by `nucleus exec` now, and by the tool proxy and orchestrator later. */
+#ifndef NC_SANDBOX_POD_H
+#define NC_SANDBOX_POD_H
+
+#include "core/policy.h"
+#include "util/err.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Isolation mechanisms a pod may run without, each only with --allow-degraded=<name>. */
+enum nc_mech {
+    NC_MECH_USERNS = 0, /* unprivileged user namespaces (required unless root) */
+    NC_MECH_LANDLOCK,   /* Landlock filesystem rules on top of the mounts */
+    NC_MECH_LANDLOCK_NET, /* Landlock TCP bind/connect rules (ABI >= 4) */
+    NC_MECH_LANDLOCK_SCOPE, /* Landlock signal and abstract-socket scoping (ABI >= 6) */
+    NC_MECH_SECCOMP,    /* the seccomp-bpf deny filter */
+    NC_MECH_CGROUP,     /* cgroup limits (pids, memory); rlimits are the fallback */
+};
+#define NC_MECH_COUNT 6
+typedef uint32_t nc_mechset;
+#define NC_MECH_BIT(m) ((nc_mechset)(1u << (unsigned)(m)))
+
+const char *nc_mech_name(enum nc_mech m);
+int nc_mech_parse(const char *s, enum nc_mech *out);
+
+/* Which mechanism holds a resource limit. */
+enum nc_limit_holder {
+    NC_LIMIT_NONE = 0,
+    NC_LIMIT_CGROUP2,
+    NC_LIMIT_CGROUP1,
+    NC_LIMIT_RLIMIT,
+};
+const char *nc_limit_holder_name(enum nc_limit_holder h);
+
+#define NC_POD_MAX_ENV 64
+
+struct nc_pod_config {
+    const struct nc_policy *policy; /* capabilities, paths, limits */
+    const char *workspace;          /* absolute, canonical; bound at the same path */
+    bool workspace_writable;        /* derived from write_files/edit_files by the caller */
+    char *const *argv;              /* the command, resolved on the pod's PATH */
+    const char *const *env;         /* "NAME=value" entries passed in (already allowlisted) */
+    size_t nenv;
+    uint64_t timeout_s;        /* 0 = the policy's limits.timeout_s */
+    nc_mechset allow_degraded; /* mechanisms the user accepted to run without */
+    bool quiet;                /* no notices on stderr */
+};
+
+struct nc_pod_result {
+    int exit_code;    /* the command's exit status, or 128+signal */
+    bool timed_out;   /* killed by the timeout */
+    nc_mechset degraded; /* mechanisms that were missing and allowed to be */
+    enum nc_limit_holder pids_holder;
+    enum nc_limit_holder memory_holder;
+    int landlock_abi; /* 0 when Landlock was not applied */
+    char message[NC_ERR_MSG_MAX]; /* why the command could not be executed, or "" */
+};
+
+/* Runs the command in a new pod and waits for it.  Returns 0 with *res filled (whatever the
+ * command's own exit status), or -1 with err filled when the pod could not be created, for
+ * example because a required mechanism is missing and not allowed to be. */
+int nc_pod_run(const struct nc_pod_config *cfg, struct nc_pod_result *res, struct nc_err *err);
+
+#endif

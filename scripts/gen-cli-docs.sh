@@ -24,4 +24,5 @@ section() { # title, args...
 printf '## nucleus\n\n```\n'; "$n" --help; printf '```\n\n'
 section profiles profiles
 section "policy (show, check, meet, explain)" policy
+section exec exec
 section demo demo

@@ -26,3 +26,4 @@ section profiles profiles
 section "policy (show, check, meet, explain)" policy
 section exec exec
 section demo demo
+section doctor doctor

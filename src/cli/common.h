@@ -37,5 +37,6 @@ int nc_cmd_profiles(int argc, char **argv);
 int nc_cmd_policy(int argc, char **argv);
 int nc_cmd_demo(int argc, char **argv);
 int nc_cmd_exec(int argc, char **argv);
+int nc_cmd_doctor(int argc, char **argv);
 
 #endif

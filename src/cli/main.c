@@ -20,6 +20,7 @@ static const char usage[] =
     "  policy show|check|meet|explain\n"
     "                           inspect, validate, compose and query policies\n"
     "  exec -- COMMAND          run one command in a pod shaped by a policy\n"
+    "  doctor                   check which isolation mechanisms this machine offers\n"
     "  demo                     a guided demonstration of the policy model\n"
     "  help [command]           show help for a command\n"
     "  version                  print the version\n"
@@ -39,6 +40,7 @@ static const struct command commands[] = {
     {"policy", nc_cmd_policy},
     {"demo", nc_cmd_demo},
     {"exec", nc_cmd_exec},
+    {"doctor", nc_cmd_doctor},
 };
 
 int main(int argc, char **argv)

@@ -94,7 +94,7 @@ int nc_cmd_exec(int argc, char **argv)
     uint64_t timeout = 0;
     nc_mechset degraded = 0;
     bool quiet = false;
-    const char *env[NC_POD_MAX_ENV];
+    const char *env[NC_POD_MAX_ENV] = {0};
     __attribute__((cleanup(owned_free))) struct owned_strings owned = {0};
     size_t nenv = 0;
     int i;
@@ -144,11 +144,8 @@ int nc_cmd_exec(int argc, char **argv)
             val = argv[++i];
         else
             return nc_cli_usage("exec", "%s needs a value", a);
-        if (strncmp(a, "--profile", klen) == 0 && klen == 9) {
-            if (nspecs >= MAX_SPECS)
-                return nc_cli_usage("exec", "too many policies");
-            specs[nspecs++] = val;
-        } else if (strncmp(a, "--policy", klen) == 0 && klen == 8) {
+        if ((strncmp(a, "--profile", klen) == 0 && klen == 9) ||
+            (strncmp(a, "--policy", klen) == 0 && klen == 8)) {
             if (nspecs >= MAX_SPECS)
                 return nc_cli_usage("exec", "too many policies");
             specs[nspecs++] = val;

@@ -38,24 +38,55 @@ bool nc_level_valid(int v)
 
 void nc_caps_fill(struct nc_caps *c, enum nc_level l)
 {
+    /*@ loop invariant 0 <= i <= NC_OP_COUNT;
+        loop invariant \forall integer j; 0 <= j < i ==> c->level[j] == (uint8_t)l;
+        loop assigns i, c->level[0 .. NC_OP_COUNT - 1];
+        loop variant NC_OP_COUNT - i; */
     for (unsigned i = 0; i < NC_OP_COUNT; i++)
         c->level[i] = (uint8_t)l;
 }
 
 void nc_caps_meet(const struct nc_caps *a, const struct nc_caps *b, struct nc_caps *out)
 {
+    /* out may alias a or b: position i is read before it is written, and only once. */
+    /*@ loop invariant 0 <= i <= NC_OP_COUNT;
+        loop invariant done: \forall integer j; 0 <= j < i ==> out->level[j] == \min(\at(a->level[j], Pre), \at(b->level[j], Pre));
+        loop invariant rest_a: \forall integer j; i <= j < NC_OP_COUNT ==>
+            a->level[j] == \at(a->level[j], Pre);
+        loop invariant rest_b: \forall integer j; i <= j < NC_OP_COUNT ==>
+            b->level[j] == \at(b->level[j], Pre);
+        loop assigns i, out->level[0 .. NC_OP_COUNT - 1];
+        loop variant NC_OP_COUNT - i; */
     for (unsigned i = 0; i < NC_OP_COUNT; i++)
         out->level[i] = (uint8_t)nc_level_meet((enum nc_level)a->level[i], (enum nc_level)b->level[i]);
 }
 
 void nc_caps_join(const struct nc_caps *a, const struct nc_caps *b, struct nc_caps *out)
 {
+    /* out may alias a or b: position i is read before it is written, and only once. */
+    /*@ loop invariant 0 <= i <= NC_OP_COUNT;
+        loop invariant done: \forall integer j; 0 <= j < i ==> out->level[j] == \max(\at(a->level[j], Pre), \at(b->level[j], Pre));
+        loop invariant rest_a: \forall integer j; i <= j < NC_OP_COUNT ==>
+            a->level[j] == \at(a->level[j], Pre);
+        loop invariant rest_b: \forall integer j; i <= j < NC_OP_COUNT ==>
+            b->level[j] == \at(b->level[j], Pre);
+        loop assigns i, out->level[0 .. NC_OP_COUNT - 1];
+        loop variant NC_OP_COUNT - i; */
     for (unsigned i = 0; i < NC_OP_COUNT; i++)
         out->level[i] = (uint8_t)nc_level_join((enum nc_level)a->level[i], (enum nc_level)b->level[i]);
 }
 
 void nc_caps_implies(const struct nc_caps *a, const struct nc_caps *b, struct nc_caps *out)
 {
+    /*@ loop invariant 0 <= i <= NC_OP_COUNT;
+        loop invariant done: \forall integer j; 0 <= j < i ==> out->level[j] ==
+            (\at(a->level[j], Pre) <= \at(b->level[j], Pre) ? NC_ALWAYS : \at(b->level[j], Pre));
+        loop invariant rest_a: \forall integer j; i <= j < NC_OP_COUNT ==>
+            a->level[j] == \at(a->level[j], Pre);
+        loop invariant rest_b: \forall integer j; i <= j < NC_OP_COUNT ==>
+            b->level[j] == \at(b->level[j], Pre);
+        loop assigns i, out->level[0 .. NC_OP_COUNT - 1];
+        loop variant NC_OP_COUNT - i; */
     for (unsigned i = 0; i < NC_OP_COUNT; i++)
         out->level[i] =
             (uint8_t)nc_level_implies((enum nc_level)a->level[i], (enum nc_level)b->level[i]);
@@ -63,6 +94,10 @@ void nc_caps_implies(const struct nc_caps *a, const struct nc_caps *b, struct nc
 
 bool nc_caps_leq(const struct nc_caps *a, const struct nc_caps *b)
 {
+    /*@ loop invariant 0 <= i <= NC_OP_COUNT;
+        loop invariant \forall integer j; 0 <= j < i ==> a->level[j] <= b->level[j];
+        loop assigns i;
+        loop variant NC_OP_COUNT - i; */
     for (unsigned i = 0; i < NC_OP_COUNT; i++)
         if (a->level[i] > b->level[i])
             return false;
@@ -71,6 +106,10 @@ bool nc_caps_leq(const struct nc_caps *a, const struct nc_caps *b)
 
 bool nc_caps_eq(const struct nc_caps *a, const struct nc_caps *b)
 {
+    /*@ loop invariant 0 <= i <= NC_OP_COUNT;
+        loop invariant \forall integer j; 0 <= j < i ==> a->level[j] == b->level[j];
+        loop assigns i;
+        loop variant NC_OP_COUNT - i; */
     for (unsigned i = 0; i < NC_OP_COUNT; i++)
         if (a->level[i] != b->level[i])
             return false;
@@ -79,6 +118,10 @@ bool nc_caps_eq(const struct nc_caps *a, const struct nc_caps *b)
 
 bool nc_caps_valid(const struct nc_caps *c)
 {
+    /*@ loop invariant 0 <= i <= NC_OP_COUNT;
+        loop invariant \forall integer j; 0 <= j < i ==> c->level[j] <= NC_ALWAYS;
+        loop assigns i;
+        loop variant NC_OP_COUNT - i; */
     for (unsigned i = 0; i < NC_OP_COUNT; i++)
         if (c->level[i] > (uint8_t)NC_ALWAYS)
             return false;
@@ -88,6 +131,11 @@ bool nc_caps_valid(const struct nc_caps *c)
 nc_opset nc_caps_enabled(const struct nc_caps *c)
 {
     nc_opset s = 0;
+    /*@ loop invariant 0 <= i <= NC_OP_COUNT;
+        loop invariant low: \forall integer j; 0 <= j < i ==> NC_ACSL_EN_BIT(s, c, j);
+        loop invariant high: \forall integer j; i <= j < 16 ==> !NC_ACSL_BIT(s, j);
+        loop assigns i, s;
+        loop variant NC_OP_COUNT - i; */
     for (unsigned i = 0; i < NC_OP_COUNT; i++)
         if (c->level[i] >= (uint8_t)NC_LOW_RISK)
             s = (nc_opset)(s | NC_OPSET_BIT(i));
@@ -112,6 +160,13 @@ bool nc_oblig_leq(nc_opset a, nc_opset b)
 
 unsigned nc_uninhabitable_legs(nc_opset enabled)
 {
+    /* Each leg is a mask test; these steps state it bit by bit (proofs/README.md). */
+    //@ assert private_0: (enabled & NC_OPSET_PRIVATE) == 0 ==> !NC_ACSL_LEG_PRIVATE(enabled);
+    //@ assert private_1: !NC_ACSL_LEG_PRIVATE(enabled) ==> (enabled & NC_OPSET_PRIVATE) == 0;
+    //@ assert untrusted_0: (enabled & NC_OPSET_UNTRUSTED) == 0 ==> !NC_ACSL_LEG_UNTRUSTED(enabled);
+    //@ assert untrusted_1: !NC_ACSL_LEG_UNTRUSTED(enabled) ==> (enabled & NC_OPSET_UNTRUSTED) == 0;
+    //@ assert exfil_0: (enabled & NC_OPSET_EXFIL) == 0 ==> !NC_ACSL_LEG_EXFIL(enabled);
+    //@ assert exfil_1: !NC_ACSL_LEG_EXFIL(enabled) ==> (enabled & NC_OPSET_EXFIL) == 0;
     return (unsigned)((enabled & NC_OPSET_PRIVATE) != 0) +
            (unsigned)((enabled & NC_OPSET_UNTRUSTED) != 0) +
            (unsigned)((enabled & NC_OPSET_EXFIL) != 0);

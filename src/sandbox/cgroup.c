@@ -187,7 +187,7 @@ void nc_cgroup_destroy(struct nc_cgroup *cg)
             continue;
         /* The pod's processes are reaped by the kernel shortly after its init exits. */
         for (int tries = 0; tries < 200 && rmdir(cg->dir[i]) < 0 && errno == EBUSY; tries++) {
-            struct timespec ts = {0, 5 * 1000 * 1000};
+            struct timespec ts = {0, 5L * 1000 * 1000};
             nanosleep(&ts, NULL);
         }
         cg->dir[i][0] = '\0';

@@ -219,18 +219,21 @@ static int mask(struct scan *s, bool dir, struct nc_err *err)
  * binding protected paths read-only.  Symlinks are never followed. */
 static int walk(struct scan *s, int dir_fd, size_t rlen, unsigned depth, struct nc_err *err)
 {
-    _cleanup_close_ int fd = dir_fd;
     DIR *d;
     struct dirent *e;
     int rc = 0;
 
-    if (depth > NC_FS_SCAN_MAX_DEPTH)
+    if (depth > NC_FS_SCAN_MAX_DEPTH) {
+        close(dir_fd);
         return nc_err_set(err, ELOOP, "workspace is nested deeper than %d directories; its "
                           "secrets cannot all be masked", NC_FS_SCAN_MAX_DEPTH);
-    d = fdopendir(fd);
-    if (d == NULL)
-        return nc_err_set(err, errno, "scan %s: %s", s->abs, strerror(errno));
-    fd = -1; /* owned by d now */
+    }
+    d = fdopendir(dir_fd); /* d owns dir_fd from here on */
+    if (d == NULL) {
+        int saved = errno;
+        close(dir_fd);
+        return nc_err_set(err, saved, "scan %s: %s", s->abs, strerror(saved));
+    }
     while (rc == 0 && (errno = 0, e = readdir(d)) != NULL) {
         const char *name = e->d_name;
         size_t nlen = strlen(name);

@@ -13,7 +13,7 @@
 #include "cgroup.h"
 #include "landlock.h"
 #include "mounts.h"
-#include "seccomp.h"
+#include "seccomp_filter.h"
 #include "util/cleanup.h"
 
 #include <errno.h>
@@ -203,7 +203,7 @@ static void __attribute__((noreturn)) command_main(struct pod_ctx *c)
     struct nc_err err = {0};
     struct pod_msg m = {.kind = 'L'};
     sigset_t all;
-    _cleanup_free_ char **envp = NULL;
+    char *envp[NC_POD_MAX_ENV + 1] = {0};
     const char *ws_rw[] = {cfg->workspace, "/tmp", "/dev/shm", "/dev/pts", "/dev/null",
                            "/dev/zero", "/dev/full", "/dev/tty", NULL};
     const char *ro[] = {"/", NULL};
@@ -221,12 +221,7 @@ static void __attribute__((noreturn)) command_main(struct pod_ctx *c)
     sigemptyset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
 
-    envp = calloc(cfg->nenv + 1, sizeof(*envp));
-    if (envp == NULL) {
-        nc_err_set(&err, ENOMEM, "out of memory");
-        die_pod(c->report_fd, POD_SETUP_FAILED, &err);
-    }
-    for (size_t i = 0; i < cfg->nenv; i++)
+    for (size_t i = 0; i < cfg->nenv && i < NC_POD_MAX_ENV; i++)
         envp[i] = (char *)(uintptr_t)cfg->env[i];
 
     /* no_new_privs: setuid binaries and file capabilities cannot raise privileges; it is also
@@ -424,6 +419,8 @@ int nc_pod_run(const struct nc_pod_config *cfg, struct nc_pod_result *res, struc
         return nc_err_set(err, EINVAL, "no command given");
     if (cfg->workspace == NULL || cfg->workspace[0] != '/')
         return nc_err_set(err, EINVAL, "the workspace must be an absolute path");
+    if (cfg->nenv > NC_POD_MAX_ENV)
+        return nc_err_set(err, E2BIG, "more than %d environment variables", NC_POD_MAX_ENV);
     if (check_mechanisms(cfg, res, &use_userns, err) < 0)
         return -1;
 

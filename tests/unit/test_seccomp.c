@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The pod's seccomp filter (src/sandbox/seccomp.h), tested against the kernel.
+/* The pod's seccomp filter (src/sandbox/seccomp_filter.h), tested against the kernel.
  *
  * Each probe runs in a forked child that sets no_new_privs, installs the filter and makes one
  * call; the child's exit status carries the errno (0 for success) back, or the child dies of a
@@ -26,7 +26,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "sandbox/seccomp.h"
+#include "sandbox/seccomp_filter.h"
 
 #include <errno.h>
 #include <fcntl.h>

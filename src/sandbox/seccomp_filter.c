@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The pod's seccomp filter as a table (see seccomp.h).
+/* The pod's seccomp filter as a table (see seccomp_filter.h).
  *
  * Shape, as in OpenSSH's sandbox-seccomp-filter.c: architecture check first, then one row per
  * denied system call or argument pattern, each saying what it defends against.  Unlike OpenSSH
@@ -27,7 +27,7 @@
  * seccomp(2) or the Landlock calls: a program may sandbox itself further (nested sandboxes) and
  * a filter can only add restrictions.
  */
-#include "sandbox/seccomp.h"
+#include "sandbox/seccomp_filter.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -38,12 +38,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 
-/* <seccomp.h> is libseccomp's; a compiler whose include path starts with src/sandbox (meson's
- * implicit include directory) finds our own seccomp.h first, whose guard then hides the real
- * one.  Build this directory with implicit_include_directories: false. */
-#ifndef SCMP_VER_MAJOR
-#error "<seccomp.h> is not libseccomp's: build src/sandbox with implicit_include_directories: false"
-#endif
+/* Our header is seccomp_filter.h so that <seccomp.h> is always libseccomp's. */
 
 #ifndef CLONE_NEWCGROUP
 #define CLONE_NEWCGROUP 0x02000000

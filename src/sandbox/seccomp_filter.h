@@ -2,8 +2,8 @@
 /* The pod's seccomp-bpf filter, written as a table: architecture check first, then the
  * denied system calls and argument rules.  Expected denials return EPERM (so programs see a
  * plain "operation not permitted"); an unknown architecture is killed. */
-#ifndef NC_SANDBOX_SECCOMP_H
-#define NC_SANDBOX_SECCOMP_H
+#ifndef NC_SANDBOX_SECCOMP_FILTER_H
+#define NC_SANDBOX_SECCOMP_FILTER_H
 
 #include "util/err.h"
 

@@ -210,9 +210,11 @@ static void __attribute__((noreturn)) command_main(struct pod_ctx *c)
     struct nc_landlock_spec spec = {.ro = ro, .rw = cfg->workspace_writable ? ws_rw : ws_rw + 1,
                                     .deny_tcp = true, .scope = true};
 
-    /* A new session: the command cannot inject keystrokes into the caller's terminal
-     * (TIOCSTI, CVE-2017-5226); seccomp filters the ioctl as well. */
-    if (setsid() < 0) {
+    /* A new session, so the command cannot inject keystrokes into the caller's terminal
+     * (TIOCSTI, CVE-2017-5226).  When stdin is a terminal the user wants to use it (an
+     * editor, a shell with job control), so the command keeps it as its controlling terminal
+     * and the seccomp filter, which refuses TIOCSTI and TIOCLINUX, is the defence. */
+    if (!isatty(STDIN_FILENO) && setsid() < 0) {
         nc_err_set(&err, errno, "setsid: %s", strerror(errno));
         die_pod(c->report_fd, POD_SETUP_FAILED, &err);
     }

@@ -1917,9 +1917,10 @@ static int case_tiocsti_pty(void)
     return WIFEXITED(st) ? WEXITSTATUS(st) : UNEXPECTED;
 }
 
-/* tiocsti-stdin: the caller's terminal, when the driver gives the pod one (script(1)): the
- * command runs in a new session (the kernel refuses TIOCSTI on a terminal that is not our
- * controlling one) and seccomp refuses it too. */
+/* tiocsti-stdin: the caller's terminal, when the driver gives the pod one (script(1)).  The
+ * command may keep it as its controlling terminal (then, with dev.tty.legacy_tiocsti=1, only
+ * seccomp stands between it and the caller's shell); seccomp refuses with EPERM.  EIO is the
+ * kernel's own answer where legacy TIOCSTI is switched off. */
 static int case_tiocsti_stdin(void)
 {
     struct verdict v = VERDICT("refused");

@@ -36,6 +36,8 @@ static const char help[] =
     "  --allow-degraded=MECH  run even though the kernel lacks MECH (userns, landlock,\n"
     "                         landlock-net, landlock-scope, seccomp); printed on stderr\n"
     "  --quiet                no notices on stderr\n"
+    "  --verbose              report on stderr which mechanisms isolated the pod and which\n"
+    "                         one held each limit (cgroup2, cgroup1 or rlimit)\n"
     "\n"
     "Exit status: the command's own, 128+N if it was killed by signal N, 124 on timeout,\n"
     "125 if the pod could not be created, 126 if COMMAND cannot be executed, 127 if it is not\n"
@@ -93,7 +95,7 @@ int nc_cmd_exec(int argc, char **argv)
     const char *workspace = ".";
     uint64_t timeout = 0;
     nc_mechset degraded = 0;
-    bool quiet = false;
+    bool quiet = false, verbose = false;
     const char *env[NC_POD_MAX_ENV] = {0};
     __attribute__((cleanup(owned_free))) struct owned_strings owned = {0};
     size_t nenv = 0;
@@ -132,8 +134,9 @@ int nc_cmd_exec(int argc, char **argv)
         }
         if (a[0] != '-')
             break; /* the command starts here */
-        if (strcmp(a, "--quiet") == 0) {
-            quiet = true;
+        if (strcmp(a, "--quiet") == 0 || strcmp(a, "--verbose") == 0) {
+            quiet = a[2] == 'q';
+            verbose = a[2] == 'v';
             continue;
         }
         const char *eq = strchr(a, '=');
@@ -228,5 +231,13 @@ int nc_cmd_exec(int argc, char **argv)
         if (res.timed_out)
             nc_cli_error("the pod was killed after its timeout");
     }
+    if (verbose)
+        fprintf(stderr,
+                "nucleus: pod: %smount, pid, net, ipc, uts%s namespaces; Landlock ABI %d; "
+                "seccomp %s; processes limited by %s, memory by %s\n",
+                (res.degraded & NC_MECH_BIT(NC_MECH_USERNS)) != 0 ? "" : "user, ",
+                res.pids_holder == NC_LIMIT_RLIMIT && res.memory_holder == NC_LIMIT_RLIMIT ? "" : ", cgroup",
+                res.landlock_abi, (res.degraded & NC_MECH_BIT(NC_MECH_SECCOMP)) != 0 ? "off" : "on",
+                nc_limit_holder_name(res.pids_holder), nc_limit_holder_name(res.memory_holder));
     return res.exit_code;
 }

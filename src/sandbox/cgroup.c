@@ -2,7 +2,10 @@
 /* Pod resource limits through cgroups (see cgroup.h). */
 #include "cgroup.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -95,6 +98,38 @@ static void limit_str(uint64_t v, char *out, size_t outsz)
         snprintf(out, outsz, "%" PRIu64, v);
 }
 
+/* Removes "nucleus-<pid>" directories left next to `dir` by a nucleus that was killed before
+ * it could clean up (its pid no longer exists).  rmdir only succeeds on an empty cgroup. */
+static void reap_stale(const char *dir)
+{
+    char parent[NC_CG_PATH], path[NC_CG_PATH + 300];
+    const char *slash = strrchr(dir, '/');
+    DIR *d;
+    struct dirent *e;
+
+    if (slash == NULL || (size_t)(slash - dir) >= sizeof(parent))
+        return;
+    memcpy(parent, dir, (size_t)(slash - dir));
+    parent[slash - dir] = '\0';
+    d = opendir(parent);
+    if (d == NULL)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        char *end = NULL;
+        long pid;
+        if (strncmp(e->d_name, "nucleus-", 8) != 0)
+            continue;
+        pid = strtol(e->d_name + 8, &end, 10);
+        if (end == e->d_name + 8 || *end != '\0' || pid <= 0 || pid > INT32_MAX)
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* alive, or not ours to judge */
+        if (snprintf(path, sizeof(path), "%s/%s", parent, e->d_name) < (int)sizeof(path))
+            (void)rmdir(path);
+    }
+    closedir(d);
+}
+
 static bool try_v2(struct nc_cgroup *cg, const char *name, uint64_t procs, uint64_t mem)
 {
     char self[NC_CG_PATH / 2], file[NC_CG_PATH + 32], val[32];
@@ -107,6 +142,7 @@ static bool try_v2(struct nc_cgroup *cg, const char *name, uint64_t procs, uint6
         return false;
     if (snprintf(cg->dir[0], NC_CG_PATH, "%s%s/%s", mnt, self, name) >= NC_CG_PATH)
         return false;
+    reap_stale(cg->dir[0]);
     if (mkdir(cg->dir[0], 0755) < 0) {
         cg->dir[0][0] = '\0';
         return false;
@@ -139,8 +175,12 @@ static void try_v1(struct nc_cgroup *cg, int slot, const char *ctrl, const char 
     char self[NC_CG_PATH / 2], val[32];
     if (self_cgroup(ctrl, self, sizeof(self)) < 0)
         return;
-    if (snprintf(cg->dir[slot], NC_CG_PATH, "/sys/fs/cgroup/%s%s/%s", ctrl, self, name) >= NC_CG_PATH ||
-        mkdir(cg->dir[slot], 0755) < 0) {
+    if (snprintf(cg->dir[slot], NC_CG_PATH, "/sys/fs/cgroup/%s%s/%s", ctrl, self, name) >= NC_CG_PATH) {
+        cg->dir[slot][0] = '\0';
+        return;
+    }
+    reap_stale(cg->dir[slot]);
+    if (mkdir(cg->dir[slot], 0755) < 0) {
         cg->dir[slot][0] = '\0';
         return;
     }

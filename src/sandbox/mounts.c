@@ -148,13 +148,25 @@ static const char *const etc_entries[] = {
     "locale.alias", "environment", NULL,
 };
 
-static int setup_dev(struct nc_err *err)
+/* tmpfs options bounded by the pod's memory limit: tmpfs pages are not counted by RLIMIT_AS,
+ * so without a memory cgroup an unbounded /tmp would let a pod hold half the host's RAM. */
+static void tmpfs_opts(char *out, size_t outsz, const char *mode, uint64_t memory_bytes)
 {
+    if (memory_bytes == UINT64_MAX)
+        snprintf(out, outsz, "mode=%s,nr_inodes=262144", mode);
+    else
+        snprintf(out, outsz, "mode=%s,nr_inodes=262144,size=%llu", mode,
+                 (unsigned long long)(memory_bytes < 65536 ? 65536 : memory_bytes));
+}
+
+static int setup_dev(uint64_t memory_bytes, struct nc_err *err)
+{
+    char opts[96];
     static const char *const nodes[] = {"null", "zero", "full", "random", "urandom", "tty", NULL};
     char rel[64];
 
     if (mkdirs(NEW "/dev", err) < 0 ||
-        mnt("tmpfs", NEW "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755", err) < 0)
+        mnt("tmpfs", NEW "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k", err) < 0)
         return -1;
     for (size_t i = 0; nodes[i] != NULL; i++) {
         snprintf(rel, sizeof(rel), "dev/%s", nodes[i]);
@@ -162,7 +174,8 @@ static int setup_dev(struct nc_err *err)
             return -1;
     }
     if (mkdirs(NEW "/dev/shm", err) < 0 ||
-        mnt("tmpfs", NEW "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777", err) < 0)
+        (tmpfs_opts(opts, sizeof(opts), "1777", memory_bytes),
+         mnt("tmpfs", NEW "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts, err)) < 0)
         return -1;
     /* A private devpts instance: ptys for tools that want one, none of the host's. */
     if (mkdirs(NEW "/dev/pts", err) < 0)
@@ -175,7 +188,9 @@ static int setup_dev(struct nc_err *err)
     if (symlink("/proc/self/fd", NEW "/dev/fd") < 0 || symlink("/proc/self/fd/0", NEW "/dev/stdin") < 0 ||
         symlink("/proc/self/fd/1", NEW "/dev/stdout") < 0 || symlink("/proc/self/fd/2", NEW "/dev/stderr") < 0)
         return nc_err_set(err, errno, "symlinks in /dev: %s", strerror(errno));
-    return 0;
+    /* Nothing new in /dev: the nodes, /dev/pts and /dev/shm are mounts of their own and stay
+     * usable; the directory itself is read-only (Landlock says the same, but not everywhere). */
+    return mnt(NULL, NEW "/dev", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NOEXEC, NULL, err);
 }
 
 static int setup_proc(struct nc_err *err)
@@ -205,6 +220,94 @@ struct scan {
     char abs[NC_PATH_MAX + 64];
     size_t base; /* length of the workspace prefix in abs */
 };
+
+/* True when path is the root of a mount (statx, Linux 5.8+; false when unknown). */
+static bool is_mount_root(const char *path)
+{
+    struct statx stx;
+    if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) < 0)
+        return false;
+    return (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) != 0 &&
+           (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+}
+
+/* Makes every directory between the workspace root and a protected path a mount point (bound
+ * onto itself, still writable).  A mount point cannot be renamed or removed (EBUSY), so the
+ * pod cannot move `.git` aside with its read-only hooks and create a fresh `.git/hooks`. */
+static int pin_ancestors(struct scan *s, struct nc_err *err)
+{
+    char path[sizeof(s->abs)];
+    size_t n = strlen(s->abs);
+
+    memcpy(path, s->abs, n + 1);
+    for (size_t i = s->base + 1; i < n; i++) {
+        if (path[i] != '/')
+            continue;
+        path[i] = '\0';
+        if (!is_mount_root(path) && bind(path, path, false, err) < 0)
+            return -1;
+        path[i] = '/';
+    }
+    return 0;
+}
+
+/* Creates an empty directory where a protected name is missing and binds it read-only, so
+ * the pod cannot create that name later (a directory also stops a file of that name).  The
+ * path is recorded for the caller to remove after the pod. */
+static int placeholder(struct scan *s, const char *rel, struct nc_err *err)
+{
+    char abs[sizeof(s->abs)];
+    size_t rl = strlen(rel);
+    struct nc_fs_report *r = s->rep;
+
+    if (snprintf(abs, sizeof(abs), "%.*s/%s", (int)s->base, s->abs, rel) >= (int)sizeof(abs))
+        return nc_err_set(err, ENAMETOOLONG, "protected path too long: %s", rel);
+    if (r->nplaceholders >= NC_FS_MAX_PLACEHOLDERS || r->placeholder_used + rl + 1 > sizeof(r->placeholders))
+        return nc_err_set(err, E2BIG, "too many missing protected paths to hold");
+    if (mkdir(abs, 0555) < 0)
+        return errno == EEXIST ? 0 : nc_err_set(err, errno, "placeholder %s: %s", rel, strerror(errno));
+    memcpy(r->placeholders + r->placeholder_used, rel, rl + 1);
+    r->placeholder_used += rl + 1;
+    r->nplaceholders++;
+    r->protected_++;
+    return bind(abs, abs, true, err);
+}
+
+/* Protected entries of the form "**" "/A/B" (literal A and B): B beneath a directory named A,
+ * held when missing (a repository without hooks/ must not get a planted one). */
+static int placeholders_beneath(struct scan *s, const char *dirname, struct nc_err *err)
+{
+    const struct nc_list *ro = &s->policy->paths_readonly;
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < ro->count; i++) {
+        const char *e = nc_list_item(ro, i);
+        const char *a, *b;
+        size_t al;
+        char rel[NC_PATH_MAX + 1];
+        struct stat st;
+
+        if (strncmp(e, "**/", 3) != 0 || !nc_glob_is_literal(e + 3))
+            continue;
+        a = e + 3;
+        b = strchr(a, '/');
+        if (b == NULL || strchr(b + 1, '/') != NULL)
+            continue;
+        al = (size_t)(b - a);
+        if (strlen(dirname) != al || strncmp(dirname, a, al) != 0)
+            continue;
+        if (snprintf(rel, sizeof(rel), "%s/%s", s->rel, b + 1) >= (int)sizeof(rel))
+            continue;
+        snprintf(s->abs + s->base, sizeof(s->abs) - s->base, "/%s", rel);
+        if (lstat(s->abs, &st) == 0 || errno != ENOENT)
+            continue;
+        rc = pin_ancestors(s, err);
+        if (rc == 0)
+            rc = placeholder(s, rel, err);
+    }
+    snprintf(s->abs + s->base, sizeof(s->abs) - s->base, "/%s", s->rel);
+    return rc;
+}
 
 static int mask(struct scan *s, bool dir, struct nc_err *err)
 {
@@ -268,8 +371,12 @@ static int walk(struct scan *s, int dir_fd, size_t rlen, unsigned depth, struct 
         } else if (s->writable && nc_list_match_path(&s->policy->paths_readonly, s->rel) >= 0 &&
                    (isdir || S_ISREG(st.st_mode))) {
             s->rep->protected_++;
-            rc = bind(s->abs, s->abs, true, err);
+            rc = pin_ancestors(s, err);
+            if (rc == 0)
+                rc = bind(s->abs, s->abs, true, err);
         }
+        if (rc == 0 && isdir && s->writable)
+            rc = placeholders_beneath(s, name, err);
         if (rc == 0 && isdir) {
             int sub = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (sub >= 0)
@@ -304,11 +411,30 @@ static int setup_workspace(const struct nc_fs_plan *plan, struct nc_fs_report *r
     fd = open(dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return nc_err_set(err, errno, "open workspace: %s", strerror(errno));
-    return walk(s, fd, 0, 0, err);
+    if (walk(s, fd, 0, 0, err) < 0)
+        return -1;
+    if (!plan->writable)
+        return 0; /* nothing can be created in a read-only workspace */
+    /* Protected names that do not exist yet, at the workspace root: hold them. */
+    s->rel[0] = '\0';
+    for (size_t i = 0; i < plan->policy->paths_readonly.count; i++) {
+        const char *e = nc_list_item(&plan->policy->paths_readonly, i);
+        struct stat st;
+        if (!nc_glob_is_literal(e) || !nc_glob_is_unanchored(e))
+            continue;
+        snprintf(s->abs + s->base, sizeof(s->abs) - s->base, "/%s", e);
+        if (lstat(s->abs, &st) == 0 || errno != ENOENT)
+            continue;
+        if (placeholder(s, e, err) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 int nc_fs_setup(const struct nc_fs_plan *plan, struct nc_fs_report *rep, struct nc_err *err)
 {
+    char opts[96];
+
     memset(rep, 0, sizeof(*rep));
 
     /* Nothing we mount may propagate back to the host. */
@@ -337,13 +463,14 @@ int nc_fs_setup(const struct nc_fs_plan *plan, struct nc_fs_report *rep, struct 
         if (mirror(rel, true, err) < 0)
             return -1;
     }
-    if (mkdirs(NEW "/tmp", err) < 0 ||
-        mnt("tmpfs", NEW "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", err) < 0 ||
+    tmpfs_opts(opts, sizeof(opts), "1777", plan->policy->limits.memory_bytes);
+    if (mkdirs(NEW "/tmp", err) < 0 || mnt("tmpfs", NEW "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, opts, err) < 0 ||
         mkdirs(NEW "/var", err) < 0)
         return -1;
     if (symlink("../tmp", NEW "/var/tmp") < 0)
         return nc_err_set(err, errno, "symlink /var/tmp: %s", strerror(errno));
-    if (setup_dev(err) < 0 || setup_proc(err) < 0 || setup_workspace(plan, rep, err) < 0)
+    if (setup_dev(plan->policy->limits.memory_bytes, err) < 0 || setup_proc(err) < 0 ||
+        setup_workspace(plan, rep, err) < 0)
         return -1;
 
     /* Make the assembled tree the root and drop the host's for good. */

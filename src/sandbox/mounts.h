@@ -18,11 +18,20 @@ struct nc_fs_plan {
     const struct nc_policy *policy;
 };
 
+#define NC_FS_MAX_PLACEHOLDERS 64
+#define NC_FS_PLACEHOLDER_BYTES 8192
+
 struct nc_fs_report {
     size_t masked;    /* secrets hidden (paths.deny) */
     size_t protected_; /* paths bound read-only (paths.read_only) */
     size_t scanned;   /* workspace entries examined */
     bool scan_truncated;
+    /* Empty directories created in the workspace to hold a read-only mount where a protected
+     * name did not exist yet; workspace-relative, NUL-separated.  The caller removes them
+     * (rmdir: only if still empty) after the pod. */
+    size_t nplaceholders;
+    size_t placeholder_used;
+    char placeholders[NC_FS_PLACEHOLDER_BYTES];
 };
 
 /* Builds the root and pivots into it; on return the cwd is the workspace and "/" itself is

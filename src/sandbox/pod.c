@@ -76,7 +76,7 @@ const char *nc_limit_holder_name(enum nc_limit_holder h)
 
 /* Messages from the pod to the parent over a SOCK_SEQPACKET socket (atomic records). */
 struct pod_msg {
-    char kind; /* 'E' error, 'L' landlock report */
+    char kind; /* 'E' error, 'L' landlock report, 'P' placeholder created (text: relative path) */
     int code;
     int abi;
     bool net, scope;
@@ -267,7 +267,7 @@ static void forward(int sig)
 static void __attribute__((noreturn)) init_main(struct pod_ctx *c)
 {
     struct nc_err err = {0};
-    struct nc_fs_report rep;
+    static struct nc_fs_report rep; /* large; the init is single-threaded */
     struct nc_fs_plan plan = {.workspace = c->cfg->workspace,
                               .writable = c->cfg->workspace_writable,
                               .policy = c->cfg->policy};
@@ -297,6 +297,13 @@ static void __attribute__((noreturn)) init_main(struct pod_ctx *c)
     }
     if (loopback_up(&err) < 0 || nc_fs_setup(&plan, &rep, &err) < 0)
         die_pod(c->report_fd, POD_SETUP_FAILED, &err);
+    /* The parent removes the placeholders after the pod (the host side outlives us). */
+    for (size_t i = 0, off = 0; i < rep.nplaceholders; i++) {
+        struct pod_msg m = {.kind = 'P'};
+        snprintf(m.text, sizeof(m.text), "%s", rep.placeholders + off);
+        off += strlen(rep.placeholders + off) + 1;
+        send_msg(c->report_fd, &m);
+    }
 
     for (size_t i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++) {
         struct sigaction sa = {.sa_handler = forward};
@@ -363,6 +370,37 @@ static int write_id_maps(pid_t pid, struct nc_err *err)
     return write_proc(pid, "gid_map", map, err);
 }
 
+/* Placeholders the pod created in the workspace, removed by the parent afterwards. */
+struct placeholders {
+    size_t n;
+    char rel[NC_FS_MAX_PLACEHOLDERS][NC_ERR_MSG_MAX];
+};
+
+static void note_msg(const struct pod_msg *m, struct nc_pod_result *res, struct placeholders *ph,
+                     bool *setup_error, struct nc_err *err)
+{
+    if (m->kind == 'E' && !*setup_error) {
+        *setup_error = true;
+        nc_err_set(err, m->code, "%s", m->text);
+    } else if (m->kind == 'L') {
+        res->landlock_abi = m->abi;
+    } else if (m->kind == 'P' && ph->n < NC_FS_MAX_PLACEHOLDERS) {
+        snprintf(ph->rel[ph->n++], NC_ERR_MSG_MAX, "%s", m->text);
+    }
+}
+
+static void remove_placeholders(const char *workspace, const struct placeholders *ph)
+{
+    char path[PATH_MAX];
+    for (size_t i = ph->n; i > 0; i--) { /* innermost first */
+        const char *rel = ph->rel[i - 1];
+        if (rel[0] == '\0' || rel[0] == '/' || strstr(rel, "..") != NULL)
+            continue; /* never trust a path we did not expect */
+        if (snprintf(path, sizeof(path), "%s/%s", workspace, rel) < (int)sizeof(path))
+            (void)rmdir(path); /* only if still empty */
+    }
+}
+
 static uint64_t now_ms(void)
 {
     struct timespec ts;
@@ -402,6 +440,7 @@ static int check_mechanisms(const struct nc_pod_config *cfg, struct nc_pod_resul
 int nc_pod_run(const struct nc_pod_config *cfg, struct nc_pod_result *res, struct nc_err *err)
 {
     _cleanup_close_ int sfd = -1, pidfd = -1, rep_parent = -1;
+    _cleanup_free_ struct placeholders *ph = NULL;
     int rep[2] = {-1, -1}, sync[2] = {-1, -1};
     struct nc_cgroup cg;
     struct pod_ctx ctx = {0};
@@ -472,6 +511,15 @@ int nc_pod_run(const struct nc_pod_config *cfg, struct nc_pod_result *res, struc
     }
     close(rep[1]);
     close(sync[0]);
+    /* Allocated only in the parent: the pod's processes never return here. */
+    ph = pid > 0 ? calloc(1, sizeof(*ph)) : NULL;
+    if (pid > 0 && ph == NULL) {
+        rc = nc_err_set(err, ENOMEM, "out of memory");
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        close(sync[1]);
+        goto restore;
+    }
     if (pid < 0) {
         rc = nc_err_set(err, errno,
                         "cannot create the pod's namespaces: %s%s", strerror(errno),
@@ -517,13 +565,8 @@ int nc_pod_run(const struct nc_pod_config *cfg, struct nc_pod_result *res, struc
             break;
         if (rep_parent >= 0 && (pf[0].revents & (POLLIN | POLLHUP))) {
             ssize_t got = recv(rep_parent, &msg, sizeof(msg), 0);
-            if (got == (ssize_t)sizeof(msg) && msg.kind == 'E' && !setup_error) {
-                setup_error = true;
-                nc_err_set(err, msg.code, "%s", msg.text);
-            } else if (got == (ssize_t)sizeof(msg) && msg.kind == 'L') {
-                res->landlock_abi = msg.abi;
-                if (msg.abi == 0)
-                    res->degraded |= NC_MECH_BIT(NC_MECH_LANDLOCK);
+            if (got == (ssize_t)sizeof(msg)) {
+                note_msg(&msg, res, ph, &setup_error, err);
             } else if (got <= 0) {
                 close(rep_parent);
                 rep_parent = -1;
@@ -542,14 +585,11 @@ int nc_pod_run(const struct nc_pod_config *cfg, struct nc_pod_result *res, struc
         }
     }
     /* Drain what the pod reported before it went away. */
-    while (rep_parent >= 0 && recv(rep_parent, &msg, sizeof(msg), MSG_DONTWAIT) == (ssize_t)sizeof(msg)) {
-        if (msg.kind == 'E' && !setup_error) {
-            setup_error = true;
-            nc_err_set(err, msg.code, "%s", msg.text);
-        } else if (msg.kind == 'L') {
-            res->landlock_abi = msg.abi;
-        }
-    }
+    while (rep_parent >= 0 && recv(rep_parent, &msg, sizeof(msg), MSG_DONTWAIT) == (ssize_t)sizeof(msg))
+        note_msg(&msg, res, ph, &setup_error, err);
+    if (res->landlock_abi == 0 && !setup_error)
+        res->degraded |= NC_MECH_BIT(NC_MECH_LANDLOCK);
+    remove_placeholders(cfg->workspace, ph);
     if (res->timed_out)
         res->exit_code = TIMEOUT_STATUS;
     else

@@ -564,13 +564,14 @@ static int case_protected_rename(void)
     control(&v, "create decoy", fd, errno);
     if (fd >= 0)
         close(fd);
+    /* Out of a pinned parent (a mount of its own) the kernel says EXDEV; within one, EBUSY. */
     STEP(&v, "rename .git/config away", rename(".git/config", ".nucleus-escape-config") == 0 ? (rename(".nucleus-escape-config", ".git/config"), 0) : -1,
-         EBUSY);
+         EBUSY, EXDEV);
     STEP(&v, "rename .git/hooks away", rename(".git/hooks", ".nucleus-escape-hooks") == 0 ? (rename(".nucleus-escape-hooks", ".git/hooks"), 0) : -1,
-         EBUSY);
+         EBUSY, EXDEV);
     STEP(&v, "rename .bashrc away", rename(".bashrc", ".nucleus-escape-bashrc") == 0 ? (rename(".nucleus-escape-bashrc", ".bashrc"), 0) : -1,
          EBUSY);
-    STEP(&v, "rename decoy over .git/config", rename(decoy, ".git/config"), EBUSY);
+    STEP(&v, "rename decoy over .git/config", rename(decoy, ".git/config"), EBUSY, EXDEV);
     STEP(&v, "renameat2 RENAME_EXCHANGE .bashrc decoy", try_exchange(".bashrc", decoy), EBUSY);
     STEP(&v, "unlink .bashrc", unlink(".bashrc"), EBUSY);
     STEP(&v, "unlink .git/config", unlink(".git/config"), EBUSY);
@@ -648,7 +649,9 @@ static int case_protected_missing(int argc, char **argv)
         int e = errno;
         char what[PATH_MAX + 16];
         snprintf(what, sizeof(what), "create %s", argv[i]);
-        step(&v, what, fd, e, ERRS(EROFS, EACCES, EPERM));
+        /* A missing protected name is held by a read-only placeholder directory: creating a
+         * file there is refused with EEXIST (or EISDIR); beneath it, EROFS. */
+        step(&v, what, fd, e, ERRS(EROFS, EACCES, EPERM, EEXIST, EISDIR));
         if (fd >= 0) {
             close(fd);
             unlink(path);

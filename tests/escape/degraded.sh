@@ -1,0 +1,20 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# The escape suite once more with Landlock and openat2 made unavailable (ENOSYS, through
+# tests/tools/nofeature), as on an older kernel: the pods run with
+# --allow-degraded=landlock,landlock-net,landlock-scope and every case must still hold through
+# the other layers.  Usage: degraded.sh NOFEATURE NUCLEUS PROBE
+set -u
+nofeature=$1; nucleus=$2; probe=$3
+dir=$(mktemp -d /tmp/nucleus-degraded.XXXXXX) || exit 1
+trap 'rm -rf "$dir"' EXIT
+cat >"$dir/nucleus" <<WRAP
+#!/bin/sh
+if [ "\$1" = exec ]; then
+  shift
+  exec "$nofeature" landlock,openat2 -- "$nucleus" exec --allow-degraded=landlock,landlock-net,landlock-scope "\$@"
+fi
+exec "$nofeature" landlock,openat2 -- "$nucleus" "\$@"
+WRAP
+chmod 0755 "$dir/nucleus"
+NC_ESCAPE_DEGRADED=1 "$(dirname "$0")/run.sh" "$dir/nucleus" "$probe"

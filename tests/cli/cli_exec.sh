@@ -36,6 +36,12 @@ run exec --env '9BAD=1' -- true; expect_status "bad --env name" 2
 echo piped | "$NUCLEUS" exec --workspace "$WS" -- cat >"$TMP/out" 2>"$TMP/err"; status=$?
 expect_status "stdin reaches the command" 0; expect_out "stdin content" "^piped$"
 run exec --verbose --workspace "$WS" -- true; expect_err "--verbose reports the isolation" "Landlock ABI [0-9]+; seccomp on; processes limited by (cgroup1|cgroup2|rlimit)"
+# Signals to nucleus reach the command (forwarded by the parent and the pod init).
+"$NUCLEUS" exec --workspace "$WS" -- sh -c 'trap "echo got-term; exit 3" TERM; echo ready; while :; do sleep 0.1; done' >"$TMP/out" 2>"$TMP/err" &
+pid=$!
+for _ in $(seq 50); do grep -q ready "$TMP/out" 2>/dev/null && break; sleep 0.1; done
+kill -TERM "$pid"; wait "$pid"; status=$?
+expect_status "SIGTERM is forwarded and the command's status returned" 3; expect_out "the command's handler ran" "^got-term$"
 run exec --allow-degraded=frobnicate -- true; expect_status "unknown mechanism" 2
 run exec --timeout 0 -- true; expect_status "zero timeout refused" 2
 run exec --profile no-such -- true; expect_status "unknown profile" 2

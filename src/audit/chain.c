@@ -174,6 +174,13 @@ static int write_record(struct nc_audit *a, json_t *rec, struct nc_err *err)
     if (len > NC_AUDIT_LINE_MAX)
         return nc_err_set(err, E2BIG, "audit record of %zu bytes exceeds %d", len,
                           NC_AUDIT_LINE_MAX);
+    /* Never write what the verifier would reject: the line must parse back (strings with NUL
+     * bytes do not) and re-serialize to the same bytes. */
+    json_t *back = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
+    _cleanup_free_ char *again = back != NULL ? nc_audit_canonical(back) : NULL;
+    json_decref(back);
+    if (again == NULL || strcmp(again, line) != 0)
+        return nc_err_set(err, EINVAL, "audit record does not round-trip (NUL byte in a string?)");
     /* The hash covers the line without its newline. */
     char hash[NC_AUDIT_HASH_HEX];
     nc_audit_sha256_hex(line, len, hash);

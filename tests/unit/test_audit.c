@@ -403,6 +403,16 @@ static void test_reopen_continues(void **state)
     assert_int_equal(err.code, EBADMSG);
     assert_non_null(strstr(err.msg, "record 5 (line 5): prev does not match"));
     assert_null(a);
+    /* ... and so is a torn last line. */
+    (void)unlink(f->path);
+    write_log(f->path, 3, 100);
+    w = fopen(f->path, "ae");
+    assert_non_null(w);
+    fputs("{\"operation\":\"re", w);
+    fclose(w);
+    assert_true(nc_audit_open(f->path, key, sizeof(key), 0, &a, &err) < 0);
+    assert_int_equal(err.code, EBADMSG);
+    assert_non_null(strstr(err.msg, "incomplete last line"));
     /* ... and so is a wrong key. */
     (void)unlink(f->path);
     write_log(f->path, 3, 100);
@@ -428,6 +438,17 @@ static void test_single_writer(void **state)
     ev.operation = "read";
     ev.outcome = NC_AUDIT_OUTCOME_COUNT;
     assert_true(nc_audit_append(a, &ev, &err) < 0);
+    /* A string with a NUL byte would be written as \u0000, which the verifier rejects. */
+    ev.outcome = NC_AUDIT_ALLOWED;
+    ev.params = json_pack("{s:o}", "x", json_stringn("a\0b", 3));
+    assert_true(nc_audit_append(a, &ev, &err) < 0);
+    assert_int_equal(err.code, EINVAL);
+    json_decref(ev.params);
+    ev.params = json_pack("[i]", 1); /* params must be an object */
+    assert_true(nc_audit_append(a, &ev, &err) < 0);
+    json_decref(ev.params);
+    ev.params = NULL;
+    assert_int_equal(nc_audit_append(a, &ev, &err), 2); /* after the first closing checkpoint */
     assert_int_equal(nc_audit_close(a, &err), 0);
 }
 

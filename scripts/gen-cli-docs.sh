@@ -27,3 +27,4 @@ section "policy (show, check, meet, explain)" policy
 section exec exec
 section demo demo
 section doctor doctor
+section "audit (verify, show)" audit

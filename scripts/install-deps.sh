@@ -6,7 +6,7 @@
 #   all    also what `make check` needs: test, fuzz, analysis and proof tools
 set -eu
 
-BUILD_PKGS="gcc libc6-dev make meson ninja-build pkg-config libyaml-dev libjansson-dev libseccomp-dev"
+BUILD_PKGS="gcc libc6-dev make meson ninja-build pkg-config libyaml-dev libjansson-dev libseccomp-dev libssl-dev"
 CHECK_PKGS="libcmocka-dev clang libclang-rt-14-dev python3 cppcheck clang-tidy frama-c-base why3 z3"
 
 mode=${1:-build}

@@ -38,5 +38,6 @@ int nc_cmd_policy(int argc, char **argv);
 int nc_cmd_demo(int argc, char **argv);
 int nc_cmd_exec(int argc, char **argv);
 int nc_cmd_doctor(int argc, char **argv);
+int nc_cmd_audit(int argc, char **argv);
 
 #endif

@@ -21,6 +21,7 @@ static const char usage[] =
     "                           inspect, validate, compose and query policies\n"
     "  exec -- COMMAND          run one command in a pod shaped by a policy\n"
     "  doctor                   check which isolation mechanisms this machine offers\n"
+    "  audit verify|show LOG    check the integrity of an audit log, or render it\n"
     "  demo                     a guided demonstration of the policy model\n"
     "  help [command]           show help for a command\n"
     "  version                  print the version\n"
@@ -41,6 +42,7 @@ static const struct command commands[] = {
     {"demo", nc_cmd_demo},
     {"exec", nc_cmd_exec},
     {"doctor", nc_cmd_doctor},
+    {"audit", nc_cmd_audit},
 };
 
 int main(int argc, char **argv)

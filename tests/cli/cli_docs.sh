@@ -25,7 +25,7 @@ PY
   else not_ok "docs/policy.md lacks the row '$row'"; fi
 done
 
-for cmd in "profiles" "policy show" "policy check" "policy meet" "policy explain" "exec" "demo" "doctor"; do
+for cmd in "profiles" "policy show" "policy check" "policy meet" "policy explain" "exec" "demo" "doctor" "audit"; do
   word=${cmd##* }
   if grep -Eq "(nucleus|^ +)$word" "$DOCS/cli.md"; then ok "docs/cli.md documents '$cmd'"; else not_ok "docs/cli.md lacks '$cmd'"; fi
   sub=${cmd#policy }

@@ -7,7 +7,7 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps deps-all build demo check proofs fuzz lint clean
+.PHONY: all deps deps-all build demo check proofs fuzz bench clean
 
 all: build
 
@@ -32,6 +32,10 @@ proofs: deps-all
 
 fuzz: deps-all
 	@FUZZ_ONLY=1 scripts/check.sh $(ASAN_BUILD) $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+bench: build
+	@scripts/install-deps.sh bench
+	@bench/spawn.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

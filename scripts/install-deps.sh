@@ -1,19 +1,23 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # The single list of Debian 12 packages nucleus needs, and an installer that installs only the
-# missing ones.  Usage: scripts/install-deps.sh [build|all]
+# missing ones.  Usage: scripts/install-deps.sh [build|all|bench]
 #   build  what `make demo` needs: compiler, meson, libraries
 #   all    also what `make check` needs: test, fuzz, analysis and proof tools
+#   bench  also the peers bench/ compares against
 set -eu
 
 BUILD_PKGS="gcc libc6-dev make meson ninja-build pkg-config libyaml-dev libjansson-dev libseccomp-dev libssl-dev"
 CHECK_PKGS="libcmocka-dev clang libclang-rt-14-dev python3 cppcheck clang-tidy frama-c-base why3 z3"
+# Peers measured side by side by bench/ (not needed by make demo or make check).
+BENCH_PKGS="bubblewrap hyperfine"
 
 mode=${1:-build}
 case "$mode" in
   build) pkgs="$BUILD_PKGS" ;;
   all) pkgs="$BUILD_PKGS $CHECK_PKGS" ;;
-  *) echo "usage: $0 [build|all]" >&2; exit 2 ;;
+  bench) pkgs="$BUILD_PKGS $BENCH_PKGS" ;;
+  *) echo "usage: $0 [build|all|bench]" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -360,16 +360,28 @@ static int walk(struct scan *s, int dir_fd, size_t rlen, unsigned depth, struct 
         memcpy(s->rel + nrl, name, nlen + 1);
         nrl += nlen;
         snprintf(s->abs + s->base, sizeof(s->abs) - s->base, "/%s", s->rel);
-        if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-            continue; /* vanished meanwhile */
-        bool isdir = S_ISDIR(st.st_mode);
-        if (S_ISLNK(st.st_mode)) {
+        /* The entry's type from readdir where the filesystem gives it (most do); a stat only
+         * when it does not: the scan runs at every pod start. */
+        mode_t type;
+        switch (e->d_type) {
+        case DT_DIR: type = S_IFDIR; break;
+        case DT_REG: type = S_IFREG; break;
+        case DT_LNK: type = S_IFLNK; break;
+        case DT_UNKNOWN:
+            if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                continue; /* vanished meanwhile */
+            type = st.st_mode & S_IFMT;
+            break;
+        default: type = S_IFIFO; break; /* devices, fifos, sockets: never bound, maybe masked */
+        }
+        bool isdir = type == S_IFDIR;
+        if (type == S_IFLNK) {
             /* never followed; a link to a masked file resolves onto the mask */
         } else if (nc_list_match_path(&s->policy->paths_deny, s->rel) >= 0) {
             rc = mask(s, isdir, err);
             continue; /* nothing beneath a mask is reachable */
         } else if (s->writable && nc_list_match_path(&s->policy->paths_readonly, s->rel) >= 0 &&
-                   (isdir || S_ISREG(st.st_mode))) {
+                   (isdir || type == S_IFREG)) {
             s->rep->protected_++;
             rc = pin_ancestors(s, err);
             if (rc == 0)

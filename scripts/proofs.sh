@@ -1,0 +1,221 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# Formal assurance of the pure core with Frama-C 25, as TAP.
+#
+#   scripts/proofs.sh [src/core/FILE.c ...]        (default: src/core/*.c)
+#
+# 1. EVA (abstract interpretation) runs proofs/eva_main.c, which calls every public function
+#    of the given files with nondeterministic inputs, and must end with no alarm: no possible
+#    out-of-bounds access, uninitialized read, invalid pointer, signed overflow, invalid shift,
+#    division by zero, or broken libc precondition.  One TAP line per file; a file also fails
+#    when one of its public functions was never reached (dead driver, missing dependency).
+# 2. WP (deductive proof) proves the ACSL contracts of lattice.h / lattice.c, the lattice laws
+#    of proofs/wp_lattice.c and the budget contracts of proofs/wp_budget.c, with -wp-rte (and
+#    -warn-unsigned-overflow for the budget).  Every goal must be proved.
+#
+# proofs/README.md says what is proved and what is not.  Prints "1..N" first; exits 1 when a
+# test fails.  When frama-c is not installed every test is reported as SKIP (exit 0).
+#
+# Environment: NC_PROOFS_OUT (work directory, default proofs/out), NC_WP_PROVERS (default
+# cvc4,z3), NC_WP_TIMEOUT (seconds per goal, default 10), NC_WP_PAR (parallel goals, default
+# 4), NC_PROOFS_TIME (seconds per Frama-C run, default 420).
+set -u
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT" || exit 1
+OUT=${NC_PROOFS_OUT:-proofs/out}
+PROVERS=${NC_WP_PROVERS:-cvc4,z3}
+WP_TIMEOUT=${NC_WP_TIMEOUT:-10}
+WP_PAR=${NC_WP_PAR:-4}
+TIME=${NC_PROOFS_TIME:-420}
+
+if [ $# -gt 0 ]; then
+    FILES="$*"
+else
+    FILES=$(ls src/core/*.c)
+fi
+
+# ---- the plan ------------------------------------------------------------------------------
+has_file() { # has_file NAME.c: NAME.c is among the analysed files
+    for f in $FILES; do [ "$(basename "$f")" = "$1" ] && return 0; done
+    return 1
+}
+WP_TESTS=""
+has_file lattice.c && WP_TESTS="$WP_TESTS lattice_contracts lattice_laws"
+has_file budget.c && WP_TESTS="$WP_TESTS budget_contracts"
+N=1 # the driver and libc models
+for f in $FILES; do N=$((N + 1)); done
+for t in $WP_TESTS; do N=$((N + 1)); done
+
+T=0
+FAILED=0
+ok() { T=$((T + 1)); echo "ok $T - $1"; }
+not_ok() { T=$((T + 1)); FAILED=1; echo "not ok $T - $1"; }
+diag() { sed 's/^/# /'; }
+
+echo "1..$N"
+if ! command -v frama-c >/dev/null 2>&1; then
+    for f in $FILES; do ok "eva: $f no alarms # SKIP frama-c is not installed"; done
+    ok "eva: driver and libc models no alarms # SKIP frama-c is not installed"
+    for t in $WP_TESTS; do ok "wp: $t # SKIP frama-c is not installed"; done
+    exit 0
+fi
+
+mkdir -p "$OUT" || exit 1
+OUT=$(cd "$OUT" && pwd)
+SHARE=$(frama-c -print-share-path)
+echo "# $(frama-c -version 2>/dev/null | head -n 1), output in $OUT"
+
+# ---- 1. EVA --------------------------------------------------------------------------------
+# Each module's part of the driver is compiled in when its file is analysed.
+DEFS=""
+for f in $FILES; do
+    m=$(basename "$f" .c | tr 'a-z' 'A-Z')
+    DEFS="$DEFS -DNC_EVA_$m"
+done
+
+# Precision: -eva-precision 3 plus the relational domains (octagons relate an index to a
+# length, e.g. o + len <= outsz in nc_path_normalize) and more states (slevel) for the functions
+# whose loops walk strings or lists.  Sound at any setting; these only decide how many false
+# alarms remain.  string.c gives EVA the code of the libc string functions (more precise than
+# their specifications); fc_libc.c adds the ones Frama-C only specifies; fc_builtins.h models
+# the type-generic GCC overflow builtins that Frama-C 25 lacks.
+EVA_OPTS="-eva -eva-precision 3 -eva-auto-loop-unroll 128
+  -eva-domains cvalue,octagon,equality,symbolic-locations -eva-octagon-through-calls
+  -eva-slevel-function nc_path_normalize:3000,nc_deny_meet:300,nc_deny_join:300,nc_allow_meet:300,nc_format_micros:1000,nc_parse_micros:1000
+  -eva-no-show-progress -eva-print-callstacks"
+
+rm -f "$OUT/eva.csv" "$OUT/eva.log"
+# shellcheck disable=SC2086 # word splitting of the option lists is intended
+timeout "$TIME" frama-c -cpp-extra-args="-I$ROOT/src -include $ROOT/proofs/fc_builtins.h $DEFS" \
+    $FILES proofs/eva_main.c proofs/fc_libc.c "$SHARE/libc/string.c" \
+    $EVA_OPTS -then -report-csv "$OUT/eva.csv" -then -metrics -metrics-eva-cover \
+    >"$OUT/eva.log" 2>&1
+EVA_RC=$?
+
+# Statuses that fail: anything not proved, except in dead code.  The ACSL annotations of
+# lattice.h/.c (postconditions, loop invariants, assertions) belong to WP, which proves them
+# below; EVA's status for them is not an alarm.
+if [ -f "$OUT/eva.csv" ]; then
+    awk -F'\t' 'NR > 1 && $6 ~ /^(Unknown|Invalid|Inconsistent)/ && $6 !~ /dead/ {
+        if ($2 ~ /^lattice\.[ch]$/ && $5 ~ /^(postcondition|loop invariant|assertion|loop assigns|assigns clause|from clause|loop variant)$/)
+            next
+        print $1 "/" $2 ":" $3 "\t" $4 "\t" $5 "\t" $6 "\t" $7
+    }' "$OUT/eva.csv" >"$OUT/eva.alarms"
+else
+    : >"$OUT/eva.alarms"
+fi
+
+# Functions EVA analysed, from the metrics plug-in.
+sed -n '/Statements analyzed by Eva/,$p' "$OUT/eva.log" |
+    sed -n 's/^  \([A-Za-z_][A-Za-z_0-9]*\): [0-9]* stmts out of.*/\1/p' | sort -u >"$OUT/eva.reached"
+
+eva_problem=""
+if [ $EVA_RC -eq 124 ]; then
+    eva_problem="EVA timed out after ${TIME}s"
+elif [ $EVA_RC -ne 0 ] || [ ! -f "$OUT/eva.csv" ]; then
+    eva_problem="frama-c failed (exit $EVA_RC): $(grep -m 3 -i 'error' "$OUT/eva.log" | tr '\n' ' ')"
+elif grep -q 'Neither code nor specification' "$OUT/eva.log"; then
+    eva_problem="a called function has no code (missing file?): $(grep -A1 'Neither code nor specification' "$OUT/eva.log" | grep -o 'function [A-Za-z_0-9]*' | sort -u | tr '\n' ' ')"
+elif grep -q 'degeneration\|analysis degenerated' "$OUT/eva.log"; then
+    eva_problem="the analysis degenerated (see eva.log)"
+fi
+
+for f in $FILES; do
+    base=$(basename "$f" .c)
+    if [ -n "$eva_problem" ]; then
+        not_ok "eva: $f: $eva_problem"
+        continue
+    fi
+    alarms=$(awk -F'\t' -v b="$base" '{ split($1, p, ":"); n = split(p[1], q, "/");
+        if (q[n] == b ".c" || q[n] == b ".h") print }' "$OUT/eva.alarms")
+    # Public functions: definitions at the start of a line, not static.
+    missing=""
+    for fn in $(grep -E '^[A-Za-z_][A-Za-z_0-9 \*]*[ \*](nc_[A-Za-z_0-9]*)\(' "$f" | grep -v '^static' |
+        grep -v ';[[:space:]]*$' | sed -E 's/^.*[ \*](nc_[A-Za-z_0-9]*)\(.*/\1/' | sort -u); do
+        grep -qx "$fn" "$OUT/eva.reached" || missing="$missing $fn"
+    done
+    if [ -n "$alarms" ]; then
+        not_ok "eva: $f $(printf '%s\n' "$alarms" | wc -l | tr -d ' ') alarm(s)"
+        printf '%s\n' "$alarms" | diag
+    elif [ -n "$missing" ]; then
+        not_ok "eva: $f public functions never reached:$missing"
+    else
+        ok "eva: $f no alarms"
+    fi
+done
+others=$(grep -v -E '(^|/)src/core/[^/]*:' "$OUT/eva.alarms")
+if [ -n "$eva_problem" ]; then
+    not_ok "eva: driver and libc models: $eva_problem"
+elif [ -n "$others" ]; then
+    not_ok "eva: driver and libc models $(printf '%s\n' "$others" | wc -l | tr -d ' ') alarm(s) (a libc alarm is the caller's)"
+    printf '%s\n' "$others" | diag
+else
+    ok "eva: driver and libc models no alarms"
+fi
+echo "# eva: $(grep -m 1 'alarms\? generated' "$OUT/eva.log" | sed 's/^ *//') $(sed -n 's/^ *\([0-9]* functions analyzed.*\)/\1/p' "$OUT/eva.log" | head -n 1)"
+
+# ---- 2. WP ---------------------------------------------------------------------------------
+# Why3 needs a configuration that lists the provers; build one in the work directory (CI
+# starts from a fresh machine).
+WHY3CONFIG="$OUT/why3.conf"
+export WHY3CONFIG
+if [ ! -s "$WHY3CONFIG" ]; then
+    why3 config detect >"$OUT/why3-detect.log" 2>&1
+fi
+
+# run_wp NAME FILES FUNCTIONS [EXTRA OPTIONS]: one WP run on the given functions.
+run_wp() {
+    name=$1 files=$2 fcts=$3
+    shift 3
+    log="$OUT/wp-$name.log"
+    # -wp-auto: WP's "Bitwise Eq." tactic decomposes an equation between opsets bit by bit
+    # (the provers are weak at bit-vector reasoning on unbounded integers); "Bit Range" and
+    # "Split" close its side conditions.  Tactics are checked steps, not assumptions.
+    # -wp-bound-forall-unfolding 11 instantiates the 11-dimension quantifiers of the caps
+    # contracts.
+    # shellcheck disable=SC2086
+    timeout "$TIME" frama-c -cpp-extra-args="-I$ROOT/src -include $ROOT/proofs/fc_builtins.h" \
+        $files "$@" -wp -wp-rte -wp-fct "$fcts" -wp-prover "$PROVERS" \
+        -wp-timeout "$WP_TIMEOUT" -wp-par "$WP_PAR" -wp-auto wp:bitwised,wp:bitrange,wp:split \
+        -wp-auto-backtrack 4 -wp-bound-forall-unfolding 11 -wp-session "$OUT/wp-$name" \
+        -wp-no-warn-memory-model >"$log" 2>&1
+    rc=$?
+    proved=$(sed -n 's/^\[wp\] Proved goals: *\([0-9]*\) *\/ *\([0-9]*\).*/\1 \2/p' "$log" | tail -n 1)
+    set -- $proved
+    if [ $rc -eq 124 ]; then
+        not_ok "wp: $name: timed out after ${TIME}s"
+    elif [ $rc -ne 0 ] || [ $# -ne 2 ]; then
+        not_ok "wp: $name: frama-c failed (exit $rc)"
+        grep -i -m 5 'error' "$log" | diag
+    elif [ "$1" -ne "$2" ] || [ "$2" -eq 0 ]; then
+        not_ok "wp: $name: $1 of $2 goals proved"
+        grep -E '^\[wp\] \[[^]]*\] Goal ' "$log" | grep -v ': Valid' | grep -v '\] Goal [^ ]* : Valid' |
+            grep -E 'Failed|Unknown|Timeout|Stepout|not tried' | sed 's/^\[wp\] //' | diag
+        grep -E '^\[wp\] \[(Failed|Unknown|Timeout)\] Goal' "$log" | sed 's/^\[wp\] //' | diag
+    else
+        ok "wp: $name: $2 goals proved"
+    fi
+}
+
+if [ -n "$WP_TESTS" ] && ! grep -qi 'cvc4\|z3' "$WHY3CONFIG" 2>/dev/null; then
+    for t in $WP_TESTS; do not_ok "wp: $t: no prover found by 'why3 config detect' (install cvc4 and z3)"; done
+    exit 1
+fi
+
+LATTICE_FCTS=$(grep -E '^[a-z].*[ \*](nc_[a-z_]*)\(' src/core/lattice.c | grep -v ';' |
+    sed -E 's/^.*[ \*](nc_[a-z_]*)\(.*/\1/' |
+    grep -v -x -e nc_level_name -e nc_op_name -e nc_level_parse -e nc_op_parse | tr '\n' ',' | sed 's/,$//')
+LAW_FCTS=$(sed -n 's/^void \(law_[a-z_]*\)(.*/\1/p' proofs/wp_lattice.c | tr '\n' ',' | sed 's/,$//')
+BUDGET_FCTS="nc_budget_init,nc_budget_ok,nc_budget_remaining,nc_budget_reserve,nc_budget_settle,nc_budget_release,law_budget_protocol"
+
+for t in $WP_TESTS; do
+    case $t in
+    lattice_contracts) run_wp lattice_contracts "src/core/lattice.c proofs/wp_lattice.c" "$LATTICE_FCTS" ;;
+    lattice_laws) run_wp lattice_laws "src/core/lattice.c proofs/wp_lattice.c" "$LAW_FCTS" ;;
+    budget_contracts) run_wp budget_contracts "src/core/budget.c proofs/wp_budget.c" "$BUDGET_FCTS" \
+        -warn-unsigned-overflow ;;
+    esac
+done
+
+exit $FAILED

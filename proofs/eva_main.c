@@ -479,8 +479,9 @@ static void eva_validate(void)
     size_t len;
     const char *s;
 
-    s = SPAN(vbuf, 12, len);
+    s = SPAN(vbuf, 8, len); /* the ReDoS screen behind it is costly to analyse */
     (void)nc_validate_pattern(s, len, why);
+    s = SPAN(vbuf, 12, len);
     (void)nc_validate_glob(s, len, why);
     (void)nc_validate_query(s, len, why);
     (void)nc_validate_path(s, len, why);
@@ -542,7 +543,7 @@ static void eva_redos(void)
     size_t len;
     const char *s;
 
-    s = SPAN(rbuf, 12, len);
+    s = SPAN(rbuf, 8, len);
     (void)nc_redos_check(s, len, why);
     (void)nc_redos_check(NULL, 0, why);
 }

@@ -16,15 +16,19 @@
 # proofs/README.md says what is proved and what is not.  Prints "1..N" first; exits 1 when a
 # test fails.  When frama-c is not installed every test is reported as SKIP (exit 0).
 #
+# EVA (one core) and WP (the provers) run at the same time; the TAP lines come out in order at
+# the end.
+#
 # Environment: NC_PROOFS_OUT (work directory, default proofs/out), NC_WP_PROVERS (default
-# cvc4,z3), NC_WP_TIMEOUT (seconds per goal, default 10), NC_WP_PAR (parallel goals, default
-# 4), NC_PROOFS_TIME (seconds per Frama-C run, default 420).
+# cvc4; "cvc4,z3" adds Z3, which proves nothing more here and doubles the prover time),
+# NC_WP_TIMEOUT (seconds per goal, default 10), NC_WP_PAR (parallel goals, default 4),
+# NC_PROOFS_TIME (seconds per Frama-C run, default 420).
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
 OUT=${NC_PROOFS_OUT:-proofs/out}
-PROVERS=${NC_WP_PROVERS:-cvc4,z3}
+PROVERS=${NC_WP_PROVERS:-cvc4}
 WP_TIMEOUT=${NC_WP_TIMEOUT:-10}
 WP_PAR=${NC_WP_PAR:-4}
 TIME=${NC_PROOFS_TIME:-420}
@@ -47,17 +51,24 @@ N=1 # the driver and libc models
 for f in $FILES; do N=$((N + 1)); done
 for t in $WP_TESTS; do N=$((N + 1)); done
 
-T=0
-FAILED=0
-ok() { T=$((T + 1)); echo "ok $T - $1"; }
-not_ok() { T=$((T + 1)); FAILED=1; echo "not ok $T - $1"; }
-diag() { sed 's/^/# /'; }
+# Results are recorded in $RES (one file per step, since EVA and WP run at the same time) and
+# numbered when printed at the end.
+RES=/dev/null
+ok() { printf 'ok\t%s\n' "$1" >>"$RES"; }
+not_ok() { printf 'not ok\t%s\n' "$1" >>"$RES"; }
+diag() { sed 's/^/#\t/' >>"$RES"; }
 
 echo "1..$N"
 if ! command -v frama-c >/dev/null 2>&1; then
-    for f in $FILES; do ok "eva: $f no alarms # SKIP frama-c is not installed"; done
-    ok "eva: driver and libc models no alarms # SKIP frama-c is not installed"
-    for t in $WP_TESTS; do ok "wp: $t # SKIP frama-c is not installed"; done
+    T=0
+    for t in $FILES "driver and libc models"; do
+        T=$((T + 1))
+        echo "ok $T - eva: $t # SKIP frama-c is not installed"
+    done
+    for t in $WP_TESTS; do
+        T=$((T + 1))
+        echo "ok $T - wp: $t # SKIP frama-c is not installed"
+    done
     exit 0
 fi
 
@@ -85,20 +96,101 @@ EVA_OPTS="-eva -eva-precision 3 -eva-auto-loop-unroll 128
   -eva-slevel-function nc_path_normalize:3000,nc_deny_meet:300,nc_deny_join:300,nc_allow_meet:300,nc_format_micros:1000,nc_parse_micros:1000
   -eva-no-show-progress -eva-print-callstacks"
 
-rm -f "$OUT/eva.csv" "$OUT/eva.log"
-# shellcheck disable=SC2086 # word splitting of the option lists is intended
-timeout "$TIME" frama-c -cpp-extra-args="-I$ROOT/src -include $ROOT/proofs/fc_builtins.h $DEFS" \
-    $FILES proofs/eva_main.c proofs/fc_libc.c "$SHARE/libc/string.c" \
-    $EVA_OPTS -then -report-csv "$OUT/eva.csv" -then -metrics -metrics-eva-cover \
-    >"$OUT/eva.log" 2>&1
-EVA_RC=$?
+rm -f "$OUT/eva.csv" "$OUT/eva.log" "$OUT/eva.rc" "$OUT/results.eva" "$OUT/results.wp"
+START=$(date +%s)
+(
+    # shellcheck disable=SC2086 # word splitting of the option lists is intended
+    timeout "$TIME" frama-c -cpp-extra-args="-I$ROOT/src -include $ROOT/proofs/fc_builtins.h $DEFS" \
+        $FILES proofs/eva_main.c proofs/fc_libc.c "$SHARE/libc/string.c" \
+        $EVA_OPTS -then -report-csv "$OUT/eva.csv" -then -metrics -metrics-eva-cover \
+        >"$OUT/eva.log" 2>&1
+    echo $? >"$OUT/eva.rc"
+) &
+EVA_PID=$!
+
+# ---- 2. WP ---------------------------------------------------------------------------------
+RES="$OUT/results.wp"
+: >"$RES"
+# Why3 needs a configuration that lists the provers; build one in the work directory (CI
+# starts from a fresh machine).
+WHY3CONFIG="$OUT/why3.conf"
+export WHY3CONFIG
+if [ ! -s "$WHY3CONFIG" ]; then
+    why3 config detect >"$OUT/why3-detect.log" 2>&1
+fi
+
+# run_wp NAME FILES FUNCTIONS [EXTRA OPTIONS]: one WP run on the given functions.
+run_wp() {
+    name=$1 files=$2 fcts=$3
+    shift 3
+    log="$OUT/wp-$name.log"
+    # -wp-auto: WP's "Bitwise Eq." tactic decomposes an equation between opsets bit by bit
+    # (the provers are weak at bit-vector reasoning on unbounded integers); "Bit Range" and
+    # "Split" close its side conditions.  Tactics are checked steps, not assumptions.
+    # -wp-bound-forall-unfolding 11 instantiates the 11-dimension quantifiers of the caps
+    # contracts.
+    # shellcheck disable=SC2086
+    timeout "$TIME" frama-c -cpp-extra-args="-I$ROOT/src -include $ROOT/proofs/fc_builtins.h" \
+        $files "$@" -wp -wp-rte -wp-fct "$fcts" -wp-prover "$PROVERS" \
+        -wp-timeout "$WP_TIMEOUT" -wp-par "$WP_PAR" -wp-auto wp:bitwised,wp:bitrange,wp:split \
+        -wp-auto-backtrack 4 -wp-bound-forall-unfolding 11 -wp-session "$OUT/wp-$name" \
+        -wp-no-warn-memory-model >"$log" 2>&1
+    rc=$?
+    proved=$(sed -n 's/^\[wp\] Proved goals: *\([0-9]*\) *\/ *\([0-9]*\).*/\1 \2/p' "$log" | tail -n 1)
+    set -- $proved
+    if [ $rc -eq 124 ]; then
+        not_ok "wp: $name: timed out after ${TIME}s"
+    elif [ $rc -ne 0 ] || [ $# -ne 2 ]; then
+        not_ok "wp: $name: frama-c failed (exit $rc)"
+        grep -i -m 5 'error' "$log" | diag
+    elif [ "$1" -ne "$2" ] || [ "$2" -eq 0 ]; then
+        not_ok "wp: $name: $1 of $2 goals proved"
+        grep -E '^\[wp\] \[[^]]*\] Goal ' "$log" | grep -v ': Valid' | grep -v '\] Goal [^ ]* : Valid' |
+            grep -E 'Failed|Unknown|Timeout|Stepout|not tried' | sed 's/^\[wp\] //' | diag
+        grep -E '^\[wp\] \[(Failed|Unknown|Timeout)\] Goal' "$log" | sed 's/^\[wp\] //' | diag
+    else
+        ok "wp: $name: $2 goals proved"
+    fi
+}
+
+NO_PROVER=""
+if [ -n "$WP_TESTS" ] && ! grep -qi 'cvc4\|z3' "$WHY3CONFIG" 2>/dev/null; then
+    NO_PROVER=1
+fi
+
+LATTICE_FCTS=$(grep -E '^[a-z].*[ \*](nc_[a-z_]*)\(' src/core/lattice.c | grep -v ';' |
+    sed -E 's/^.*[ \*](nc_[a-z_]*)\(.*/\1/' |
+    grep -v -x -e nc_level_name -e nc_op_name -e nc_level_parse -e nc_op_parse | tr '\n' ',' | sed 's/,$//')
+LAW_FCTS=$(sed -n 's/^void \(law_[a-z_]*\)(.*/\1/p' proofs/wp_lattice.c | tr '\n' ',' | sed 's/,$//')
+BUDGET_FCTS="nc_budget_init,nc_budget_ok,nc_budget_remaining,nc_budget_reserve,nc_budget_settle,nc_budget_release,law_budget_protocol"
+
+for t in $WP_TESTS; do
+    if [ -n "$NO_PROVER" ]; then
+        not_ok "wp: $t: no prover found by 'why3 config detect' (install cvc4)"
+        continue
+    fi
+    case $t in
+    lattice_contracts) run_wp lattice_contracts "src/core/lattice.c proofs/wp_lattice.c" "$LATTICE_FCTS" ;;
+    lattice_laws) run_wp lattice_laws "src/core/lattice.c proofs/wp_lattice.c" "$LAW_FCTS" ;;
+    budget_contracts) run_wp budget_contracts "src/core/budget.c proofs/wp_budget.c" "$BUDGET_FCTS" \
+        -warn-unsigned-overflow ;;
+    esac
+done
+WP_END=$(date +%s)
+
+# ---- 1. EVA, results -----------------------------------------------------------------------
+wait $EVA_PID
+EVA_RC=$(cat "$OUT/eva.rc" 2>/dev/null || echo 1)
+EVA_END=$(date +%s)
+RES="$OUT/results.eva"
+: >"$RES"
 
 # Statuses that fail: anything not proved, except in dead code.  The ACSL annotations of
 # lattice.h/.c (postconditions, loop invariants, assertions) belong to WP, which proves them
 # below; EVA's status for them is not an alarm.
 if [ -f "$OUT/eva.csv" ]; then
     awk -F'\t' 'NR > 1 && $6 ~ /^(Unknown|Invalid|Inconsistent)/ && $6 !~ /dead/ {
-        if ($2 ~ /^lattice\.[ch]$/ && $5 ~ /^(postcondition|loop invariant|assertion|loop assigns|assigns clause|from clause|loop variant)$/)
+        if ($2 ~ /^lattice\.[ch]$/ && $5 ~ /^(postcondition|loop invariant|user assertion|assertion|loop assigns|assigns clause|from clause|loop variant)$/)
             next
         print $1 "/" $2 ":" $3 "\t" $4 "\t" $5 "\t" $6 "\t" $7
     }' "$OUT/eva.csv" >"$OUT/eva.alarms"
@@ -153,69 +245,24 @@ elif [ -n "$others" ]; then
 else
     ok "eva: driver and libc models no alarms"
 fi
-echo "# eva: $(grep -m 1 'alarms\? generated' "$OUT/eva.log" | sed 's/^ *//') $(sed -n 's/^ *\([0-9]* functions analyzed.*\)/\1/p' "$OUT/eva.log" | head -n 1)"
+echo "eva: $(grep -m 1 'alarms\? generated' "$OUT/eva.log" | sed 's/^ *//') $(sed -n 's/^ *\([0-9]* functions analyzed.*\)/\1/p' "$OUT/eva.log" | head -n 1)" | diag
 
-# ---- 2. WP ---------------------------------------------------------------------------------
-# Why3 needs a configuration that lists the provers; build one in the work directory (CI
-# starts from a fresh machine).
-WHY3CONFIG="$OUT/why3.conf"
-export WHY3CONFIG
-if [ ! -s "$WHY3CONFIG" ]; then
-    why3 config detect >"$OUT/why3-detect.log" 2>&1
-fi
+echo "time: wp $((WP_END - START))s, eva $((EVA_END - START))s (run side by side)" | diag
 
-# run_wp NAME FILES FUNCTIONS [EXTRA OPTIONS]: one WP run on the given functions.
-run_wp() {
-    name=$1 files=$2 fcts=$3
-    shift 3
-    log="$OUT/wp-$name.log"
-    # -wp-auto: WP's "Bitwise Eq." tactic decomposes an equation between opsets bit by bit
-    # (the provers are weak at bit-vector reasoning on unbounded integers); "Bit Range" and
-    # "Split" close its side conditions.  Tactics are checked steps, not assumptions.
-    # -wp-bound-forall-unfolding 11 instantiates the 11-dimension quantifiers of the caps
-    # contracts.
-    # shellcheck disable=SC2086
-    timeout "$TIME" frama-c -cpp-extra-args="-I$ROOT/src -include $ROOT/proofs/fc_builtins.h" \
-        $files "$@" -wp -wp-rte -wp-fct "$fcts" -wp-prover "$PROVERS" \
-        -wp-timeout "$WP_TIMEOUT" -wp-par "$WP_PAR" -wp-auto wp:bitwised,wp:bitrange,wp:split \
-        -wp-auto-backtrack 4 -wp-bound-forall-unfolding 11 -wp-session "$OUT/wp-$name" \
-        -wp-no-warn-memory-model >"$log" 2>&1
-    rc=$?
-    proved=$(sed -n 's/^\[wp\] Proved goals: *\([0-9]*\) *\/ *\([0-9]*\).*/\1 \2/p' "$log" | tail -n 1)
-    set -- $proved
-    if [ $rc -eq 124 ]; then
-        not_ok "wp: $name: timed out after ${TIME}s"
-    elif [ $rc -ne 0 ] || [ $# -ne 2 ]; then
-        not_ok "wp: $name: frama-c failed (exit $rc)"
-        grep -i -m 5 'error' "$log" | diag
-    elif [ "$1" -ne "$2" ] || [ "$2" -eq 0 ]; then
-        not_ok "wp: $name: $1 of $2 goals proved"
-        grep -E '^\[wp\] \[[^]]*\] Goal ' "$log" | grep -v ': Valid' | grep -v '\] Goal [^ ]* : Valid' |
-            grep -E 'Failed|Unknown|Timeout|Stepout|not tried' | sed 's/^\[wp\] //' | diag
-        grep -E '^\[wp\] \[(Failed|Unknown|Timeout)\] Goal' "$log" | sed 's/^\[wp\] //' | diag
-    else
-        ok "wp: $name: $2 goals proved"
-    fi
-}
-
-if [ -n "$WP_TESTS" ] && ! grep -qi 'cvc4\|z3' "$WHY3CONFIG" 2>/dev/null; then
-    for t in $WP_TESTS; do not_ok "wp: $t: no prover found by 'why3 config detect' (install cvc4 and z3)"; done
-    exit 1
-fi
-
-LATTICE_FCTS=$(grep -E '^[a-z].*[ \*](nc_[a-z_]*)\(' src/core/lattice.c | grep -v ';' |
-    sed -E 's/^.*[ \*](nc_[a-z_]*)\(.*/\1/' |
-    grep -v -x -e nc_level_name -e nc_op_name -e nc_level_parse -e nc_op_parse | tr '\n' ',' | sed 's/,$//')
-LAW_FCTS=$(sed -n 's/^void \(law_[a-z_]*\)(.*/\1/p' proofs/wp_lattice.c | tr '\n' ',' | sed 's/,$//')
-BUDGET_FCTS="nc_budget_init,nc_budget_ok,nc_budget_remaining,nc_budget_reserve,nc_budget_settle,nc_budget_release,law_budget_protocol"
-
-for t in $WP_TESTS; do
-    case $t in
-    lattice_contracts) run_wp lattice_contracts "src/core/lattice.c proofs/wp_lattice.c" "$LATTICE_FCTS" ;;
-    lattice_laws) run_wp lattice_laws "src/core/lattice.c proofs/wp_lattice.c" "$LAW_FCTS" ;;
-    budget_contracts) run_wp budget_contracts "src/core/budget.c proofs/wp_budget.c" "$BUDGET_FCTS" \
-        -warn-unsigned-overflow ;;
+# ---- TAP -----------------------------------------------------------------------------------
+T=0
+FAILED=0
+TAB=$(printf '\t')
+cat "$OUT/results.eva" "$OUT/results.wp" >"$OUT/results"
+while IFS="$TAB" read -r status rest; do
+    case $status in
+    "#") echo "# $rest" ;;
+    ok) T=$((T + 1)); echo "ok $T - $rest" ;;
+    *) T=$((T + 1)); FAILED=1; echo "not ok $T - $rest" ;;
     esac
-done
-
+done <"$OUT/results"
+if [ "$T" -ne "$N" ]; then
+    echo "# internal error: $T results for $N planned tests"
+    FAILED=1
+fi
 exit $FAILED

@@ -81,7 +81,7 @@ echo "# $(frama-c -version 2>/dev/null | head -n 1), output in $OUT"
 # Each module's part of the driver is compiled in when its file is analysed.
 DEFS=""
 for f in $FILES; do
-    m=$(basename "$f" .c | tr 'a-z' 'A-Z')
+    m=$(basename "$f" .c | tr '[:lower:]' '[:upper:]')
     DEFS="$DEFS -DNC_EVA_$m"
 done
 
@@ -91,12 +91,16 @@ done
 # alarms remain.  string.c gives EVA the code of the libc string functions (more precise than
 # their specifications); fc_libc.c adds the ones Frama-C only specifies; fc_builtins.h models
 # the type-generic GCC overflow builtins that Frama-C 25 lacks.
+SLEVEL=""
+has_file glob.c && SLEVEL="$SLEVEL,nc_path_normalize:3000"
+has_file list.c && SLEVEL="$SLEVEL,nc_deny_meet:300,nc_deny_join:300,nc_allow_meet:300"
+has_file budget.c && SLEVEL="$SLEVEL,nc_format_micros:1000,nc_parse_micros:1000"
 EVA_OPTS="-eva -eva-precision 3 -eva-auto-loop-unroll 128
   -eva-domains cvalue,octagon,equality,symbolic-locations -eva-octagon-through-calls
-  -eva-slevel-function nc_path_normalize:3000,nc_deny_meet:300,nc_deny_join:300,nc_allow_meet:300,nc_format_micros:1000,nc_parse_micros:1000
   -eva-no-show-progress -eva-print-callstacks"
+[ -n "$SLEVEL" ] && EVA_OPTS="$EVA_OPTS -eva-slevel-function ${SLEVEL#,}"
 
-rm -f "$OUT/eva.csv" "$OUT/eva.log" "$OUT/eva.rc" "$OUT/results.eva" "$OUT/results.wp"
+rm -f "$OUT/eva.csv" "$OUT/eva.log" "$OUT/eva.rc" "$OUT"/results*
 START=$(date +%s)
 (
     # shellcheck disable=SC2086 # word splitting of the option lists is intended
@@ -111,32 +115,36 @@ EVA_PID=$!
 # ---- 2. WP ---------------------------------------------------------------------------------
 RES="$OUT/results.wp"
 : >"$RES"
-# Why3 needs a configuration that lists the provers; build one in the work directory (CI
-# starts from a fresh machine).
+# Why3 needs a configuration that lists the provers; build one in the work directory, fresh
+# each time (CI starts from a fresh machine, and a prover may have been installed since).
 WHY3CONFIG="$OUT/why3.conf"
 export WHY3CONFIG
-if [ ! -s "$WHY3CONFIG" ]; then
-    why3 config detect >"$OUT/why3-detect.log" 2>&1
-fi
+rm -f "$WHY3CONFIG"
+why3 config detect >"$OUT/why3-detect.log" 2>&1
 
-# run_wp NAME FILES FUNCTIONS [EXTRA OPTIONS]: one WP run on the given functions.
+# run_wp NAME FILES FUNCTIONS [EXTRA OPTIONS]: one WP run on the given functions, recording
+# its result in results.wp.NAME.  The runs go side by side with EVA, at a lower priority: EVA
+# uses one core flat out, while WP mostly waits on its prover processes.
 run_wp() {
     name=$1 files=$2 fcts=$3
     shift 3
     log="$OUT/wp-$name.log"
+    RES="$OUT/results.wp.$name"
+    : >"$RES"
     # -wp-auto: WP's "Bitwise Eq." tactic decomposes an equation between opsets bit by bit
     # (the provers are weak at bit-vector reasoning on unbounded integers); "Bit Range" and
     # "Split" close its side conditions.  Tactics are checked steps, not assumptions.
     # -wp-bound-forall-unfolding 11 instantiates the 11-dimension quantifiers of the caps
     # contracts.
     # shellcheck disable=SC2086
-    timeout "$TIME" frama-c -cpp-extra-args="-I$ROOT/src -include $ROOT/proofs/fc_builtins.h" \
+    timeout "$TIME" nice -n 10 frama-c -cpp-extra-args="-I$ROOT/src -include $ROOT/proofs/fc_builtins.h" \
         $files "$@" -wp -wp-rte -wp-fct "$fcts" -wp-prover "$PROVERS" \
         -wp-timeout "$WP_TIMEOUT" -wp-par "$WP_PAR" -wp-auto wp:bitwised,wp:bitrange,wp:split \
         -wp-auto-backtrack 4 -wp-bound-forall-unfolding 11 -wp-session "$OUT/wp-$name" \
         -wp-no-warn-memory-model >"$log" 2>&1
     rc=$?
     proved=$(sed -n 's/^\[wp\] Proved goals: *\([0-9]*\) *\/ *\([0-9]*\).*/\1 \2/p' "$log" | tail -n 1)
+    # shellcheck disable=SC2086 # "PROVED TOTAL" into $1 $2
     set -- $proved
     if [ $rc -eq 124 ]; then
         not_ok "wp: $name: timed out after ${TIME}s"
@@ -145,9 +153,10 @@ run_wp() {
         grep -i -m 5 'error' "$log" | diag
     elif [ "$1" -ne "$2" ] || [ "$2" -eq 0 ]; then
         not_ok "wp: $name: $1 of $2 goals proved"
-        grep -E '^\[wp\] \[[^]]*\] Goal ' "$log" | grep -v ': Valid' | grep -v '\] Goal [^ ]* : Valid' |
-            grep -E 'Failed|Unknown|Timeout|Stepout|not tried' | sed 's/^\[wp\] //' | diag
-        grep -E '^\[wp\] \[(Failed|Unknown|Timeout)\] Goal' "$log" | sed 's/^\[wp\] //' | diag
+        # Unproved goals: "[wp] [Failed] Goal NAME" or "[wp] [PROVER] Goal NAME : Timeout ...".
+        grep -E '^\[wp\] \[[^]]*\] Goal ' "$log" | grep -v ': Valid' |
+            grep -E 'Failed|Unknown|Timeout|Stepout|not tried' |
+            sed -E 's/^\[wp\] \[[^]]*\] Goal ([^ ]*).*/\1/' | sort -u | diag
     else
         ok "wp: $name: $2 goals proved"
     fi
@@ -164,24 +173,28 @@ LATTICE_FCTS=$(grep -E '^[a-z].*[ \*](nc_[a-z_]*)\(' src/core/lattice.c | grep -
 LAW_FCTS=$(sed -n 's/^void \(law_[a-z_]*\)(.*/\1/p' proofs/wp_lattice.c | tr '\n' ',' | sed 's/,$//')
 BUDGET_FCTS="nc_budget_init,nc_budget_ok,nc_budget_remaining,nc_budget_reserve,nc_budget_settle,nc_budget_release,law_budget_protocol"
 
+WP_PIDS=""
 for t in $WP_TESTS; do
     if [ -n "$NO_PROVER" ]; then
         not_ok "wp: $t: no prover found by 'why3 config detect' (install cvc4)"
         continue
     fi
     case $t in
-    lattice_contracts) run_wp lattice_contracts "src/core/lattice.c proofs/wp_lattice.c" "$LATTICE_FCTS" ;;
-    lattice_laws) run_wp lattice_laws "src/core/lattice.c proofs/wp_lattice.c" "$LAW_FCTS" ;;
+    lattice_contracts) run_wp lattice_contracts "src/core/lattice.c proofs/wp_lattice.c" "$LATTICE_FCTS" & ;;
+    lattice_laws) run_wp lattice_laws "src/core/lattice.c proofs/wp_lattice.c" "$LAW_FCTS" & ;;
     budget_contracts) run_wp budget_contracts "src/core/budget.c proofs/wp_budget.c" "$BUDGET_FCTS" \
-        -warn-unsigned-overflow ;;
+        -warn-unsigned-overflow & ;;
     esac
+    WP_PIDS="$WP_PIDS $!"
 done
+for pid in $WP_PIDS; do wait "$pid"; done
+for t in $WP_TESTS; do cat "$OUT/results.wp.$t" >>"$OUT/results.wp" 2>/dev/null; done
 WP_END=$(date +%s)
 
 # ---- 1. EVA, results -----------------------------------------------------------------------
 wait $EVA_PID
 EVA_RC=$(cat "$OUT/eva.rc" 2>/dev/null || echo 1)
-EVA_END=$(date +%s)
+EVA_END=$(stat -c %Y "$OUT/eva.rc" 2>/dev/null || date +%s)
 RES="$OUT/results.eva"
 : >"$RES"
 
@@ -203,9 +216,9 @@ sed -n '/Statements analyzed by Eva/,$p' "$OUT/eva.log" |
     sed -n 's/^  \([A-Za-z_][A-Za-z_0-9]*\): [0-9]* stmts out of.*/\1/p' | sort -u >"$OUT/eva.reached"
 
 eva_problem=""
-if [ $EVA_RC -eq 124 ]; then
+if [ "$EVA_RC" -eq 124 ]; then
     eva_problem="EVA timed out after ${TIME}s"
-elif [ $EVA_RC -ne 0 ] || [ ! -f "$OUT/eva.csv" ]; then
+elif [ "$EVA_RC" -ne 0 ] || [ ! -f "$OUT/eva.csv" ]; then
     eva_problem="frama-c failed (exit $EVA_RC): $(grep -m 3 -i 'error' "$OUT/eva.log" | tr '\n' ' ')"
 elif grep -q 'Neither code nor specification' "$OUT/eva.log"; then
     eva_problem="a called function has no code (missing file?): $(grep -A1 'Neither code nor specification' "$OUT/eva.log" | grep -o 'function [A-Za-z_0-9]*' | sort -u | tr '\n' ' ')"
@@ -223,6 +236,7 @@ for f in $FILES; do
         if (q[n] == b ".c" || q[n] == b ".h") print }' "$OUT/eva.alarms")
     # Public functions: definitions at the start of a line, not static.
     missing=""
+    # shellcheck disable=SC2013 # one function name per word
     for fn in $(grep -E '^[A-Za-z_][A-Za-z_0-9 \*]*[ \*](nc_[A-Za-z_0-9]*)\(' "$f" | grep -v '^static' |
         grep -v ';[[:space:]]*$' | sed -E 's/^.*[ \*](nc_[A-Za-z_0-9]*)\(.*/\1/' | sort -u); do
         grep -qx "$fn" "$OUT/eva.reached" || missing="$missing $fn"
@@ -256,9 +270,9 @@ TAB=$(printf '\t')
 cat "$OUT/results.eva" "$OUT/results.wp" >"$OUT/results"
 while IFS="$TAB" read -r status rest; do
     case $status in
-    "#") echo "# $rest" ;;
-    ok) T=$((T + 1)); echo "ok $T - $rest" ;;
-    *) T=$((T + 1)); FAILED=1; echo "not ok $T - $rest" ;;
+    "#") printf '# %s\n' "$rest" ;;
+    ok) T=$((T + 1)); printf 'ok %d - %s\n' "$T" "$rest" ;;
+    *) T=$((T + 1)); FAILED=1; printf 'not ok %d - %s\n' "$T" "$rest" ;;
     esac
 done <"$OUT/results"
 if [ "$T" -ne "$N" ]; then

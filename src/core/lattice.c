@@ -50,7 +50,8 @@ void nc_caps_meet(const struct nc_caps *a, const struct nc_caps *b, struct nc_ca
 {
     /* out may alias a or b: position i is read before it is written, and only once. */
     /*@ loop invariant 0 <= i <= NC_OP_COUNT;
-        loop invariant done: \forall integer j; 0 <= j < i ==> out->level[j] == \min(\at(a->level[j], Pre), \at(b->level[j], Pre));
+        loop invariant done: \forall integer j; 0 <= j < i ==>
+            out->level[j] == \min(\at(a->level[j], Pre), \at(b->level[j], Pre));
         loop invariant rest_a: \forall integer j; i <= j < NC_OP_COUNT ==>
             a->level[j] == \at(a->level[j], Pre);
         loop invariant rest_b: \forall integer j; i <= j < NC_OP_COUNT ==>
@@ -65,7 +66,8 @@ void nc_caps_join(const struct nc_caps *a, const struct nc_caps *b, struct nc_ca
 {
     /* out may alias a or b: position i is read before it is written, and only once. */
     /*@ loop invariant 0 <= i <= NC_OP_COUNT;
-        loop invariant done: \forall integer j; 0 <= j < i ==> out->level[j] == \max(\at(a->level[j], Pre), \at(b->level[j], Pre));
+        loop invariant done: \forall integer j; 0 <= j < i ==>
+            out->level[j] == \max(\at(a->level[j], Pre), \at(b->level[j], Pre));
         loop invariant rest_a: \forall integer j; i <= j < NC_OP_COUNT ==>
             a->level[j] == \at(a->level[j], Pre);
         loop invariant rest_b: \forall integer j; i <= j < NC_OP_COUNT ==>

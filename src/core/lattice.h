@@ -77,7 +77,8 @@ struct nc_caps {
 #define NC_ACSL_LEG_PRIVATE(e)                                                               \
     (NC_ACSL_BIT(e, NC_OP_READ_FILES) || NC_ACSL_BIT(e, NC_OP_GLOB_SEARCH) ||                \
      NC_ACSL_BIT(e, NC_OP_GREP_SEARCH))
-#define NC_ACSL_LEG_UNTRUSTED(e) (NC_ACSL_BIT(e, NC_OP_WEB_SEARCH) || NC_ACSL_BIT(e, NC_OP_WEB_FETCH))
+#define NC_ACSL_LEG_UNTRUSTED(e)                                                             \
+    (NC_ACSL_BIT(e, NC_OP_WEB_SEARCH) || NC_ACSL_BIT(e, NC_OP_WEB_FETCH))
 #define NC_ACSL_LEG_EXFIL(e)                                                                 \
     (NC_ACSL_BIT(e, NC_OP_RUN_BASH) || NC_ACSL_BIT(e, NC_OP_GIT_PUSH) ||                     \
      NC_ACSL_BIT(e, NC_OP_CREATE_PR))
@@ -86,7 +87,8 @@ struct nc_caps {
 #define NC_ACSL_CAPS_PRIVATE(c)                                                              \
     (NC_ACSL_EN(c, NC_OP_READ_FILES) || NC_ACSL_EN(c, NC_OP_GLOB_SEARCH) ||                  \
      NC_ACSL_EN(c, NC_OP_GREP_SEARCH))
-#define NC_ACSL_CAPS_UNTRUSTED(c) (NC_ACSL_EN(c, NC_OP_WEB_SEARCH) || NC_ACSL_EN(c, NC_OP_WEB_FETCH))
+#define NC_ACSL_CAPS_UNTRUSTED(c)                                                            \
+    (NC_ACSL_EN(c, NC_OP_WEB_SEARCH) || NC_ACSL_EN(c, NC_OP_WEB_FETCH))
 #define NC_ACSL_CAPS_EXFIL(c)                                                                \
     (NC_ACSL_EN(c, NC_OP_RUN_BASH) || NC_ACSL_EN(c, NC_OP_GIT_PUSH) ||                       \
      NC_ACSL_EN(c, NC_OP_CREATE_PR))
@@ -96,7 +98,8 @@ struct nc_caps {
 #define NC_ACSL_GATED(c, k)                                                                  \
     (NC_ACSL_CAPS_UNINHABITABLE(c) && NC_ACSL_EN(c, k) && NC_ACSL_BIT(NC_OPSET_EXFIL, k))
 #define NC_ACSL_GATE_BIT(s, c, k) (NC_ACSL_BIT(s, k) <==> NC_ACSL_GATED(c, k))
-#define NC_ACSL_NORM_BIT(s, c, o, k) (NC_ACSL_BIT(s, k) <==> (NC_ACSL_BIT(o, k) || NC_ACSL_GATED(c, k)))
+#define NC_ACSL_NORM_BIT(s, c, o, k)                                                         \
+    (NC_ACSL_BIT(s, k) <==> (NC_ACSL_BIT(o, k) || NC_ACSL_GATED(c, k)))
 #define NC_ACSL_SAFE_BIT(c, o, k) (NC_ACSL_GATED(c, k) ==> NC_ACSL_BIT(o, k))
 /*@ predicate nc_caps_ok{L}(struct nc_caps *c) =
         \forall integer i; 0 <= i < NC_OP_COUNT ==> c->level[i] <= NC_ALWAYS;
@@ -145,15 +148,18 @@ void nc_caps_join(const struct nc_caps *a, const struct nc_caps *b, struct nc_ca
     requires out == b || \separated(out, b);
     assigns out->level[0 .. NC_OP_COUNT - 1];
     ensures \forall integer i; 0 <= i < NC_OP_COUNT ==>
-        out->level[i] == (\old(a->level[i]) <= \old(b->level[i]) ? NC_ALWAYS : \old(b->level[i])); */
+        out->level[i] ==
+            (\old(a->level[i]) <= \old(b->level[i]) ? NC_ALWAYS : \old(b->level[i])); */
 void nc_caps_implies(const struct nc_caps *a, const struct nc_caps *b, struct nc_caps *out);
 /*@ requires \valid_read(a) && \valid_read(b);
     assigns \nothing;
-    ensures \result <==> (\forall integer i; 0 <= i < NC_OP_COUNT ==> a->level[i] <= b->level[i]); */
+    ensures \result <==>
+        (\forall integer i; 0 <= i < NC_OP_COUNT ==> a->level[i] <= b->level[i]); */
 bool nc_caps_leq(const struct nc_caps *a, const struct nc_caps *b);
 /*@ requires \valid_read(a) && \valid_read(b);
     assigns \nothing;
-    ensures \result <==> (\forall integer i; 0 <= i < NC_OP_COUNT ==> a->level[i] == b->level[i]); */
+    ensures \result <==>
+        (\forall integer i; 0 <= i < NC_OP_COUNT ==> a->level[i] == b->level[i]); */
 bool nc_caps_eq(const struct nc_caps *a, const struct nc_caps *b);
 /*@ requires \valid_read(c);
     assigns \nothing;
@@ -186,7 +192,8 @@ bool nc_oblig_leq(nc_opset a, nc_opset b);
 bool nc_uninhabitable(nc_opset enabled);
 /*@ assigns \nothing;
     ensures \result == (NC_ACSL_LEG_PRIVATE(enabled) ? 1 : 0) +
-                       (NC_ACSL_LEG_UNTRUSTED(enabled) ? 1 : 0) + (NC_ACSL_LEG_EXFIL(enabled) ? 1 : 0); */
+                       (NC_ACSL_LEG_UNTRUSTED(enabled) ? 1 : 0) +
+                       (NC_ACSL_LEG_EXFIL(enabled) ? 1 : 0); */
 unsigned nc_uninhabitable_legs(nc_opset enabled); /* 0..3 */
 /*@ requires \valid_read(c);
     assigns \nothing;

@@ -21,6 +21,9 @@ static const char usage[] =
     "                           inspect, validate, compose and query policies\n"
     "  exec -- COMMAND          run one command in a pod shaped by a policy\n"
     "  doctor                   check which isolation mechanisms this machine offers\n"
+    "  proxy --stdio            serve the enforcing MCP tools on stdin/stdout\n"
+    "  approvals                list operations waiting for a person's approval\n"
+    "  approve ID / deny ID     decide on a waiting operation\n"
     "  audit verify|show LOG    check the integrity of an audit log, or render it\n"
     "  demo                     a guided demonstration of the policy model\n"
     "  help [command]           show help for a command\n"
@@ -43,6 +46,10 @@ static const struct command commands[] = {
     {"exec", nc_cmd_exec},
     {"doctor", nc_cmd_doctor},
     {"audit", nc_cmd_audit},
+    {"proxy", nc_cmd_proxy},
+    {"approvals", nc_cmd_approvals},
+    {"approve", nc_cmd_approve},
+    {"deny", nc_cmd_deny},
 };
 
 int main(int argc, char **argv)

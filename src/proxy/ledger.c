@@ -106,6 +106,15 @@ void nc_ledger_snapshot(struct nc_ledger *l, struct nc_budget *out)
     pthread_mutex_unlock(&l->mu);
 }
 
+void nc_cost_model_default(struct nc_cost_model *m)
+{
+    m->command_base = 1000;
+    m->command_per_second = 1000;
+    m->file_per_kib = 10;
+    m->network_per_request = 1000;
+    m->search_per_result = 10;
+}
+
 enum nc_cost_kind nc_cost_kind_of(enum nc_op op)
 {
     switch (op) {

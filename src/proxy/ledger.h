@@ -62,6 +62,10 @@ enum nc_cost_kind {
     NC_COST_SEARCH,      /* quantity: results */
 };
 
+/* The default prices (docs/proxy.md): a command 0.001 plus 0.001 a second, file I/O 0.00001
+ * a KiB, a network request 0.001, a search result 0.00001 (budget units). */
+void nc_cost_model_default(struct nc_cost_model *m);
+
 /* How each operation is priced. */
 enum nc_cost_kind nc_cost_kind_of(enum nc_op op);
 /* The price of `quantity` units of `kind`:

@@ -33,6 +33,7 @@ struct nc_tool_env {
     void (*progress)(void *arg, uint64_t done, uint64_t total, const char *message);
     void *progress_arg;
     bool openat2_disabled; /* tests: force the fallback resolver (see fs.h) */
+    const char *nucleus_exe; /* the nucleus binary: run and git_commit start nested pods */
 };
 
 /* A validated call, produced by a tool's plan() and consumed by its exec().  The pipeline reads

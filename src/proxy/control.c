@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The control socket of a running proxy (see control.h). */
+#include "proxy/control.h"
+
+#include "core/lattice.h"
+#include "proxy/jsonrpc.h"
+#include "util/cleanup.h"
+#include "util/state.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define IO_TIMEOUT_MS 2000
+
+struct nc_control {
+    struct nc_dispatch *d;
+    char dir[4096];
+    char sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    char info[4200];
+    int lfd;
+    int stop_fd;
+    pthread_t thread;
+};
+
+static int pod_paths(const char *pod_id, char *dir, size_t dirsz, char *sock, size_t socksz,
+                     struct nc_err *err)
+{
+    char rt[4096], pods[4200];
+    if (!nc_approval_pod_valid(pod_id))
+        return nc_err_set(err, EINVAL, "invalid pod id");
+    if (nc_runtime_dir(rt, sizeof(rt), err) < 0)
+        return -1;
+    if (snprintf(pods, sizeof(pods), "%s/pods", rt) >= (int)sizeof(pods) ||
+        snprintf(dir, dirsz, "%s/%s", pods, pod_id) >= (int)dirsz ||
+        snprintf(sock, socksz, "%s/control.sock", dir) >= (int)socksz)
+        return nc_err_set(err, ENAMETOOLONG,
+                          "the runtime directory is too long for a unix socket path; set "
+                          "NUCLEUS_RUNTIME_DIR to a shorter directory");
+    return nc_private_dir(pods, err);
+}
+
+/* Reads one line (bounded, with a deadline) from a connected socket. */
+static char *read_line(int fd, size_t max)
+{
+    size_t len = 0, cap = 1024;
+    char *buf = malloc(cap);
+    while (buf != NULL) {
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        if (poll(&pf, 1, IO_TIMEOUT_MS) <= 0)
+            break;
+        if (len + 1 >= cap) {
+            if (cap >= max)
+                break;
+            char *nb = realloc(buf, cap * 2);
+            if (nb == NULL)
+                break;
+            buf = nb;
+            cap *= 2;
+        }
+        ssize_t n = read(fd, buf + len, cap - 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        char *nl = memchr(buf + len, '\n', (size_t)n);
+        len += (size_t)n;
+        if (nl != NULL) {
+            *nl = '\0';
+            return buf;
+        }
+    }
+    free(buf);
+    return NULL;
+}
+
+static int write_json(int fd, json_t *v)
+{
+    size_t len = 0, off = 0;
+    char *line = nc_rpc_encode(v, &len);
+    int rc = 0;
+    if (line == NULL)
+        return -1;
+    while (off < len) {
+        ssize_t w = send(fd, line + off, len - off, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            rc = -1;
+            break;
+        }
+        off += (size_t)w;
+    }
+    free(line);
+    return rc;
+}
+
+static json_t *fail(const char *msg)
+{
+    return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+}
+
+static json_t *request_json(const struct nc_approval_request *r)
+{
+    char hex[2 * NC_APPROVAL_DIGEST_LEN + 1];
+    for (size_t i = 0; i < NC_APPROVAL_DIGEST_LEN; i++)
+        snprintf(hex + 2 * i, 3, "%02x", r->digest[i]);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s}", "id", r->id, "pod", r->pod,
+                     "operation", nc_op_name(r->op), "summary", r->summary, "args_sha256", hex,
+                     "created", (json_int_t)r->created, "deadline", (json_int_t)r->deadline,
+                     "state", nc_approval_state_name(r->state));
+}
+
+static json_t *serve_one(struct nc_control *c, json_t *req, uid_t peer)
+{
+    const char *op = json_string_value(json_object_get(req, "op"));
+    struct nc_approval_registry *reg = nc_dispatch_registry(c->d);
+    struct nc_err err = {0};
+    uint64_t now = (uint64_t)time(NULL);
+    char reason[96];
+
+    if (op == NULL)
+        return fail("op missing");
+    if (strcmp(op, "list") == 0) {
+        struct nc_approval_request *rs = calloc(64, sizeof(*rs));
+        json_t *arr = json_array();
+        int n;
+        if (rs == NULL || arr == NULL) {
+            free(rs);
+            json_decref(arr);
+            return fail("out of memory");
+        }
+        n = nc_approval_list(reg, now, rs, 64, &err);
+        for (int i = 0; i < n && i < 64; i++)
+            json_array_append_new(arr, request_json(&rs[i]));
+        free(rs);
+        return json_pack("{s:b, s:o, s:i}", "ok", 1, "pending", arr, "total", n < 0 ? 0 : n);
+    }
+    if (strcmp(op, "status") == 0) {
+        struct nc_budget b;
+        uint8_t legs;
+        nc_dispatch_status(c->d, &b, &legs);
+        return json_pack("{s:b, s:s, s:{s:I, s:I, s:I}, s:{s:b, s:b, s:b}}", "ok", 1, "info",
+                         c->info, "budget", "limit", (json_int_t)b.limit, "consumed",
+                         (json_int_t)b.consumed, "reserved", (json_int_t)b.reserved,
+                         "exposure", "private", (legs & NC_LEG_PRIVATE) != 0, "untrusted",
+                         (legs & NC_LEG_UNTRUSTED) != 0, "exfiltration",
+                         (legs & NC_LEG_EXFIL) != 0);
+    }
+    const char *id = json_string_value(json_object_get(req, "id"));
+    if (id == NULL)
+        return fail("id missing");
+    snprintf(reason, sizeof(reason), "by uid %u over the control socket", (unsigned)peer);
+    if (strcmp(op, "approve") == 0) {
+        json_t *t = json_object_get(req, "ttl");
+        uint64_t ttl = NC_DISPATCH_TOKEN_TTL;
+        char token[NC_APPROVAL_TOKEN_MAX];
+        if (t != NULL) {
+            if (!json_is_integer(t) || json_integer_value(t) < 1 ||
+                json_integer_value(t) > (json_int_t)NC_APPROVAL_MAX_TTL)
+                return fail("ttl must be 1..300 seconds");
+            ttl = (uint64_t)json_integer_value(t);
+        }
+        if (nc_approval_approve(reg, id, nc_dispatch_key(c->d), ttl, now, token,
+                                sizeof(token), &err) < 0) {
+            json_t *p = json_pack("{s:s}", "approval_id", id);
+            nc_dispatch_audit(c->d, "approval.approve", p, NC_AUDIT_REJECTED, err.msg);
+            json_decref(p);
+            return fail(err.msg);
+        }
+        json_t *p = json_pack("{s:s, s:I}", "approval_id", id, "ttl", (json_int_t)ttl);
+        nc_dispatch_audit(c->d, "approval.approve", p, NC_AUDIT_APPROVED, reason);
+        json_decref(p);
+        /* The token is single-use and bound to this exact operation; handing it to the
+         * approver lets a client that cannot wait present it (_meta nucleus/approvalToken). */
+        json_t *r = json_pack("{s:b, s:s, s:s}", "ok", 1, "id", id, "token", token);
+        explicit_bzero(token, sizeof(token));
+        return r;
+    }
+    if (strcmp(op, "deny") == 0) {
+        json_t *p = json_pack("{s:s}", "approval_id", id);
+        if (nc_approval_deny(reg, id, now, &err) < 0) {
+            nc_dispatch_audit(c->d, "approval.deny", p, NC_AUDIT_ERROR, err.msg);
+            json_decref(p);
+            return fail(err.msg);
+        }
+        nc_dispatch_audit(c->d, "approval.deny", p, NC_AUDIT_REJECTED, reason);
+        json_decref(p);
+        return json_pack("{s:b, s:s}", "ok", 1, "id", id);
+    }
+    return fail("unknown op");
+}
+
+static void *serve(void *arg)
+{
+    struct nc_control *c = arg;
+    for (;;) {
+        struct pollfd pf[2] = {{.fd = c->lfd, .events = POLLIN},
+                               {.fd = c->stop_fd, .events = POLLIN}};
+        if (poll(pf, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return NULL;
+        }
+        if (pf[1].revents != 0)
+            return NULL;
+        int fd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0)
+            continue;
+        struct ucred cred;
+        socklen_t cl = sizeof(cred);
+        json_t *reply;
+        /* Only our own user (or root) decides on our approvals. */
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
+            (cred.uid != geteuid() && cred.uid != 0)) {
+            reply = fail("permission denied");
+        } else {
+            _cleanup_free_ char *line = read_line(fd, NC_CONTROL_MAX_REQUEST);
+            json_error_t jerr;
+            json_t *req = line != NULL ? json_loads(line, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+            reply = json_is_object(req) ? serve_one(c, req, cred.uid)
+                                        : fail("malformed request");
+            json_decref(req);
+        }
+        if (reply != NULL)
+            (void)write_json(fd, reply);
+        json_decref(reply);
+        close(fd);
+    }
+}
+
+struct nc_control *nc_control_start(struct nc_dispatch *d, const char *pod_id, json_t *info,
+                                    struct nc_err *err)
+{
+    struct nc_control *c = calloc(1, sizeof(*c));
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    char ipath[4300];
+    _cleanup_free_ char *itext = NULL;
+    int ifd;
+
+    if (c == NULL) {
+        nc_err_set(err, ENOMEM, "out of memory");
+        return NULL;
+    }
+    c->d = d;
+    c->lfd = c->stop_fd = -1;
+    if (pod_paths(pod_id, c->dir, sizeof(c->dir), c->sock, sizeof(c->sock), err) < 0)
+        goto fail;
+    if (mkdir(c->dir, 0700) < 0) {
+        nc_err_set(err, errno,
+                   errno == EEXIST ? "a pod with id %s is already running"
+                                   : "cannot create the pod's runtime directory (%s)",
+                   errno == EEXIST ? pod_id : strerror(errno));
+        c->dir[0] = '\0'; /* not ours: do not remove it */
+        goto fail;
+    }
+    itext = json_dumps(info, JSON_COMPACT);
+    snprintf(c->info, sizeof(c->info), "%s", itext != NULL ? itext : "{}");
+    snprintf(ipath, sizeof(ipath), "%s/info.json", c->dir);
+    ifd = open(ipath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (ifd >= 0) {
+        size_t n = strlen(c->info);
+        if (write(ifd, c->info, n) != (ssize_t)n) {
+            /* informational only; the socket is what matters */
+        }
+        close(ifd);
+    }
+    memcpy(sa.sun_path, c->sock, strlen(c->sock) + 1);
+    c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (c->lfd < 0 || bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+        listen(c->lfd, 16) < 0) {
+        nc_err_set(err, errno, "control socket: %s", strerror(errno));
+        goto fail;
+    }
+    c->stop_fd = eventfd(0, EFD_CLOEXEC);
+    if (c->stop_fd < 0 || pthread_create(&c->thread, NULL, serve, c) != 0) {
+        nc_err_set(err, errno, "cannot start the control thread");
+        goto fail;
+    }
+    return c;
+fail:
+    if (c->lfd >= 0)
+        close(c->lfd);
+    if (c->stop_fd >= 0)
+        close(c->stop_fd);
+    if (c->dir[0] != '\0') {
+        unlink(c->sock);
+        snprintf(ipath, sizeof(ipath), "%s/info.json", c->dir);
+        unlink(ipath);
+        rmdir(c->dir);
+    }
+    free(c);
+    return NULL;
+}
+
+void nc_control_stop(struct nc_control *c)
+{
+    char ipath[4300];
+    uint64_t one = 1;
+    if (c == NULL)
+        return;
+    if (write(c->stop_fd, &one, sizeof(one)) == sizeof(one))
+        pthread_join(c->thread, NULL);
+    close(c->lfd);
+    close(c->stop_fd);
+    unlink(c->sock);
+    snprintf(ipath, sizeof(ipath), "%s/info.json", c->dir);
+    unlink(ipath);
+    rmdir(c->dir);
+    free(c);
+}
+
+/* ---- client ------------------------------------------------------------------------------ */
+
+json_t *nc_control_request(const char *pod_id, json_t *request, struct nc_err *err)
+{
+    char dir[4096], sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    _cleanup_close_ int fd = -1;
+    _cleanup_free_ char *line = NULL;
+    json_error_t jerr;
+    json_t *reply;
+
+    if (pod_paths(pod_id, dir, sizeof(dir), sock, sizeof(sock), err) < 0)
+        return NULL;
+    memcpy(sa.sun_path, sock, strlen(sock) + 1);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        nc_err_set(err, errno, "socket: %s", strerror(errno));
+        return NULL;
+    }
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        nc_err_set(err, errno, "pod %s: %s", pod_id,
+                   errno == ENOENT ? "no such pod" : strerror(errno));
+        return NULL;
+    }
+    if (write_json(fd, request) < 0) {
+        nc_err_set(err, EIO, "pod %s: cannot send the request", pod_id);
+        return NULL;
+    }
+    line = read_line(fd, 1u << 22);
+    reply = line != NULL ? json_loads(line, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+    if (!json_is_object(reply)) {
+        json_decref(reply);
+        nc_err_set(err, EPROTO, "pod %s: no valid reply", pod_id);
+        return NULL;
+    }
+    return reply;
+}
+
+json_t *nc_control_pods(struct nc_err *err)
+{
+    char rt[4096], pods[4200];
+    DIR *dir;
+    struct dirent *de;
+    json_t *arr = json_array();
+
+    if (arr == NULL || nc_runtime_dir(rt, sizeof(rt), err) < 0) {
+        json_decref(arr);
+        return NULL;
+    }
+    snprintf(pods, sizeof(pods), "%s/pods", rt);
+    dir = opendir(pods);
+    if (dir == NULL)
+        return arr; /* no pod has ever run */
+    while ((de = readdir(dir)) != NULL) {
+        char dpath[4500], sock[4600], ipath[4600];
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        int fd;
+        if (!nc_approval_pod_valid(de->d_name))
+            continue;
+        snprintf(dpath, sizeof(dpath), "%s/%s", pods, de->d_name);
+        snprintf(sock, sizeof(sock), "%s/control.sock", dpath);
+        if (strlen(sock) >= sizeof(sa.sun_path))
+            continue;
+        memcpy(sa.sun_path, sock, strlen(sock) + 1);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            continue;
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+            json_array_append_new(arr, json_string(de->d_name));
+        } else if (errno == ECONNREFUSED || errno == ENOENT) {
+            /* The pod is gone without cleaning up (killed): remove its leftovers. */
+            snprintf(ipath, sizeof(ipath), "%s/info.json", dpath);
+            unlink(sock);
+            unlink(ipath);
+            rmdir(dpath);
+        }
+        close(fd);
+    }
+    closedir(dir);
+    return arr;
+}

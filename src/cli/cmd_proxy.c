@@ -230,6 +230,14 @@ int nc_cmd_proxy(int argc, char **argv)
         nc_cli_error("%s", err.msg);
         return NC_EXIT_USAGE;
     }
+    /* Before any thread exists, so that every thread inherits the mask and only the signal
+     * thread receives these signals. */
+    sigemptyset(&sc.set);
+    sigaddset(&sc.set, SIGINT);
+    sigaddset(&sc.set, SIGTERM);
+    sigaddset(&sc.set, SIGHUP);
+    signal(SIGPIPE, SIG_IGN);
+    pthread_sigmask(SIG_BLOCK, &sc.set, NULL);
     if (realpath(workspace, ws) == NULL) {
         nc_cli_error("workspace %s: %s", workspace, strerror(errno));
         return NC_EXIT_USAGE;
@@ -322,12 +330,6 @@ int nc_cmd_proxy(int argc, char **argv)
             "nucleus proxy: approvals: 'nucleus approvals', 'nucleus approve ID'\n",
             pod, ws, p->name, audit_path);
 
-    sigemptyset(&sc.set);
-    sigaddset(&sc.set, SIGINT);
-    sigaddset(&sc.set, SIGTERM);
-    sigaddset(&sc.set, SIGHUP);
-    signal(SIGPIPE, SIG_IGN);
-    pthread_sigmask(SIG_BLOCK, &sc.set, NULL);
     sc.stop_fd = eventfd(0, EFD_CLOEXEC);
     if (sc.stop_fd < 0 || pthread_create(&st, NULL, signal_thread, &sc) != 0) {
         nc_err_set(&err, errno, "cannot start the signal thread");

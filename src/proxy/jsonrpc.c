@@ -69,7 +69,7 @@ void nc_rpc_parse(const char *buf, size_t len, struct nc_rpc_msg *out)
     }
     /* Duplicate keys are refused: two "method" or "id" members could be read differently by
      * two components. */
-    root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (root == NULL) {
         invalid(out, NC_RPC_PARSE_ERROR, "parse error");
         return;
@@ -252,7 +252,7 @@ enum nc_rpc_read nc_rpc_read_line(struct nc_rpc_reader *r, const char **line, si
             size_t n = (size_t)(nl - (r->buf + r->start));
             size_t at = r->start;
             r->start += n + 1;
-            if (r->discarding) {
+            if (r->discarding || n > NC_RPC_MAX_MESSAGE + 1) {
                 r->discarding = false;
                 return NC_RPC_READ_TOO_LONG;
             }

@@ -12,6 +12,15 @@ CHECK_PKGS="libcmocka-dev clang libclang-rt-14-dev python3 cppcheck clang-tidy f
 # Peers measured side by side by bench/ (not needed by make demo or make check).
 BENCH_PKGS="bubblewrap hyperfine"
 
+# Node.js and npm run the official MCP SDK client in the tests (tests/proxy/sdk.sh).  A Node.js
+# from another source (nodesource ships npm inside its nodejs package) is kept as it is.
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+  NODE_PKGS=""
+else
+  NODE_PKGS="nodejs npm"
+fi
+CHECK_PKGS="$CHECK_PKGS $NODE_PKGS"
+
 mode=${1:-build}
 case "$mode" in
   build) pkgs="$BUILD_PKGS" ;;

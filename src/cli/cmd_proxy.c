@@ -314,7 +314,7 @@ int nc_cmd_proxy(int argc, char **argv)
     {
         json_t *start = json_pack("{s:s, s:s, s:s, s:I}", "pod", pod, "workspace", ws, "policy",
                                   p->name, "pid", (json_int_t)getpid());
-        nc_dispatch_audit(d, "proxy.start", start, NC_AUDIT_INFO, "session started");
+        nc_dispatch_audit(d, NULL, "proxy.start", start, NC_AUDIT_INFO, "session started");
         json_t *info = json_pack("{s:s, s:I, s:s, s:s, s:s, s:I}", "pod", pod, "pid",
                                  (json_int_t)getpid(), "workspace", ws, "policy", p->name,
                                  "audit", audit_path, "started", (json_int_t)time(NULL));
@@ -352,7 +352,7 @@ int nc_cmd_proxy(int argc, char **argv)
 out:
     nc_control_stop(ctl);
     if (d != NULL)
-        nc_dispatch_audit(d, "proxy.stop", NULL, NC_AUDIT_INFO, "session ended");
+        nc_dispatch_audit(d, NULL, "proxy.stop", NULL, NC_AUDIT_INFO, "session ended");
     nc_dispatch_free(d);
     nc_approval_registry_free(reg);
     {

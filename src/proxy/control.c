@@ -176,12 +176,12 @@ static json_t *serve_one(struct nc_control *c, json_t *req, uid_t peer)
         if (nc_approval_approve(reg, id, nc_dispatch_key(c->d), ttl, now, token,
                                 sizeof(token), &err) < 0) {
             json_t *p = json_pack("{s:s}", "approval_id", id);
-            nc_dispatch_audit(c->d, "approval.approve", p, NC_AUDIT_REJECTED, err.msg);
+            nc_dispatch_audit(c->d, NULL, "approval.approve", p, NC_AUDIT_REJECTED, err.msg);
             json_decref(p);
             return fail(err.msg);
         }
         json_t *p = json_pack("{s:s, s:I}", "approval_id", id, "ttl", (json_int_t)ttl);
-        nc_dispatch_audit(c->d, "approval.approve", p, NC_AUDIT_APPROVED, reason);
+        nc_dispatch_audit(c->d, NULL, "approval.approve", p, NC_AUDIT_APPROVED, reason);
         json_decref(p);
         /* The token is single-use and bound to this exact operation; handing it to the
          * approver lets a client that cannot wait present it (_meta nucleus/approvalToken). */
@@ -192,11 +192,11 @@ static json_t *serve_one(struct nc_control *c, json_t *req, uid_t peer)
     if (strcmp(op, "deny") == 0) {
         json_t *p = json_pack("{s:s}", "approval_id", id);
         if (nc_approval_deny(reg, id, now, &err) < 0) {
-            nc_dispatch_audit(c->d, "approval.deny", p, NC_AUDIT_ERROR, err.msg);
+            nc_dispatch_audit(c->d, NULL, "approval.deny", p, NC_AUDIT_ERROR, err.msg);
             json_decref(p);
             return fail(err.msg);
         }
-        nc_dispatch_audit(c->d, "approval.deny", p, NC_AUDIT_REJECTED, reason);
+        nc_dispatch_audit(c->d, NULL, "approval.deny", p, NC_AUDIT_REJECTED, reason);
         json_decref(p);
         return json_pack("{s:b, s:s}", "ok", 1, "id", id);
     }

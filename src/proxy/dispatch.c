@@ -160,10 +160,10 @@ static void audit(struct nc_dispatch *d, const char *request_id, const char *ope
     }
 }
 
-void nc_dispatch_audit(struct nc_dispatch *d, const char *operation, json_t *params,
-                       enum nc_audit_outcome outcome, const char *reason)
+void nc_dispatch_audit(struct nc_dispatch *d, const char *request_id, const char *operation,
+                       json_t *params, enum nc_audit_outcome outcome, const char *reason)
 {
-    audit(d, NULL, operation, params, outcome, reason);
+    audit(d, request_id, operation, params, outcome, reason);
 }
 
 static bool audit_ok(struct nc_dispatch *d)
@@ -637,9 +637,14 @@ json_t *nc_dispatch_call(struct nc_dispatch *d, const char *name, json_t *args,
     nc_exposure_record(&d->exposure, plan.op, out.untrusted);
     pthread_mutex_unlock(&d->mu);
 
-    /* 7. Audit. */
+    /* 7. Audit, with what the call was reserved and what it actually cost. */
+    if (nc_cost_price(&d->cost, plan.cost_kind, out.quantity, &actual, &terr) < 0 ||
+        actual > price)
+        actual = price;
     if (params != NULL) {
         json_object_set_new(params, "quantity", json_integer((json_int_t)out.quantity));
+        json_object_set_new(params, "cost_reserved", json_integer((json_int_t)price));
+        json_object_set_new(params, "cost_actual", json_integer((json_int_t)actual));
         if (out.untrusted)
             json_object_set_new(params, "untrusted_content", json_true());
     }
@@ -656,12 +661,9 @@ json_t *nc_dispatch_call(struct nc_dispatch *d, const char *name, json_t *args,
                              false);
     }
 
-    /* 8. Settle: the actual cost, the rest refunded. */
-    if (nc_cost_price(&d->cost, plan.cost_kind, out.quantity, &actual, &terr) < 0)
-        actual = price;
-    if (nc_ledger_settle(&d->ledger, &hold, actual, &terr) == 1)
-        audit(d, rid, "budget.overrun", params, NC_AUDIT_INFO,
-              "actual cost exceeded the reservation; capped");
+    /* 8. Settle: the actual cost (capped at the reservation above: never overspent), the
+     * rest refunded. */
+    (void)nc_ledger_settle(&d->ledger, &hold, actual, &terr);
 
 done:
     nc_tool_output_free(&out);

@@ -59,9 +59,10 @@ json_t *nc_dispatch_call(struct nc_dispatch *d, const char *tool, json_t *args,
 struct nc_approval_registry *nc_dispatch_registry(struct nc_dispatch *d);
 /* The approval key, for minting tokens in this process only (never sent anywhere). */
 const struct nc_approval_key *nc_dispatch_key(struct nc_dispatch *d);
-/* Audits an event from outside the pipeline (approval decisions, connections). */
-void nc_dispatch_audit(struct nc_dispatch *d, const char *operation, json_t *params,
-                       enum nc_audit_outcome outcome, const char *reason);
+/* Audits an event from outside the pipeline (protocol requests, approval decisions, session
+ * start and end).  request_id may be NULL. */
+void nc_dispatch_audit(struct nc_dispatch *d, const char *request_id, const char *operation,
+                       json_t *params, enum nc_audit_outcome outcome, const char *reason);
 /* Budget and exposure, for status displays. */
 void nc_dispatch_status(struct nc_dispatch *d, struct nc_budget *budget, uint8_t *legs);
 

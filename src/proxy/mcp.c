@@ -304,21 +304,54 @@ static void handle_cancelled(struct server *s, struct nc_rpc_msg *m)
     pthread_mutex_unlock(&s->mu);
 }
 
+/* Every request and every refused message leaves a record; tools/call is recorded by the
+ * pipeline itself. */
+static void audit_msg(struct server *s, const struct nc_rpc_msg *m, enum nc_audit_outcome o,
+                      const char *reason)
+{
+    char rid[NC_RPC_MAX_ID + 24];
+    json_t *p = NULL;
+    if (m->id != NULL)
+        id_to_text(m->id, rid, sizeof(rid));
+    if (m->method != NULL && strcmp(m->method, "initialize") == 0 && m->params != NULL) {
+        json_t *ci = json_object_get(m->params, "clientInfo");
+        json_t *pv = json_object_get(m->params, "protocolVersion");
+        p = json_object();
+        if (p != NULL && json_is_object(ci)) {
+            json_t *nm = json_object_get(ci, "name"), *vr = json_object_get(ci, "version");
+            if (json_is_string(nm))
+                json_object_set(p, "client", nm);
+            if (json_is_string(vr))
+                json_object_set(p, "client_version", vr);
+        }
+        if (p != NULL && json_is_string(pv))
+            json_object_set(p, "protocol", pv);
+    }
+    nc_dispatch_audit(s->cfg->dispatch, m->id != NULL ? rid : NULL,
+                      m->method != NULL ? m->method : "jsonrpc", p, o, reason);
+    json_decref(p);
+}
+
 static void handle(struct server *s, struct nc_rpc_msg *m)
 {
     switch (m->kind) {
     case NC_RPC_INVALID:
+        audit_msg(s, m, NC_AUDIT_INVALID, m->error_message);
         send_error(s, m->id, m->error_code, m->error_message);
         return;
     case NC_RPC_RESPONSE:
         return; /* we send no requests; a stray response is dropped */
     case NC_RPC_NOTIFICATION:
-        if (strcmp(m->method, "notifications/cancelled") == 0)
+        if (strcmp(m->method, "notifications/cancelled") == 0) {
+            audit_msg(s, m, NC_AUDIT_INFO, "cancellation requested");
             handle_cancelled(s, m);
+        }
         return; /* notifications/initialized and unknown notifications need nothing */
     case NC_RPC_REQUEST:
         break;
     }
+    if (strcmp(m->method, "tools/call") != 0)
+        audit_msg(s, m, NC_AUDIT_INFO, "request");
     if (strcmp(m->method, "initialize") == 0) {
         handle_initialize(s, m);
     } else if (strcmp(m->method, "ping") == 0) {
@@ -388,6 +421,8 @@ int nc_mcp_serve(const struct nc_mcp_config *cfg, struct nc_err *err)
         if (rr == NC_RPC_READ_EOF || rr == NC_RPC_READ_ERROR)
             break;
         if (rr == NC_RPC_READ_TOO_LONG) {
+            nc_dispatch_audit(cfg->dispatch, NULL, "jsonrpc", NULL, NC_AUDIT_INVALID,
+                              "message too large");
             send_error(&s, NULL, NC_RPC_INVALID_REQUEST, "message too large");
             continue;
         }

@@ -296,6 +296,12 @@ seen = {r.get("request_id") for r in recs if r.get("type") == "event"}
 ok(calls <= seen, "every tools/call left an audit record", sorted(calls - seen))
 ok(any(r.get("operation") == "tools/call" and r.get("outcome") == "invalid" for r in recs),
    "the unknown-tool probe is audited", "")
+ops = [(r.get("operation"), r.get("outcome"), r.get("reason")) for r in recs]
+ok(("initialize", "info", "request") in ops and ("tools/list", "info", "request") in ops and
+   ("jsonrpc", "invalid", "parse error") in ops and
+   ("jsonrpc", "invalid", "message too large") in ops and
+   ("notifications/cancelled", "info", "cancellation requested") in ops,
+   "protocol requests and refused messages are audited too", ops)
 
 # ---- approvals -----------------------------------------------------------------------------
 px = Proxy("--policy", policy("appr", approvals="run_bash"), "--approval-wait", "0")

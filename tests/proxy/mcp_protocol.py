@@ -397,6 +397,25 @@ ok(lst.returncode == 0 and all(p["pod"] != px.pod for p in json.loads(lst.stdout
    "a finished pod leaves nothing pending behind", lst.stdout)
 ok(not os.path.exists(f"{TMP}/run/pods/{px.pod}"), "the pod's runtime directory is removed")
 
+# ---- a command counts as untrusted content when untrusted paths exist -----------------------
+upol = policy("untr").replace(".yaml", "-u.yaml")
+with open(policy("untr")) as f:
+    body = f.read().replace("untrusted: []", 'untrusted: ["inbox"]')
+with open(upol, "w") as f:
+    f.write(body)
+px = Proxy("--policy", upol, "--approval-wait", "0")
+px.init()
+r1 = px.tool(1, "run", {"argv": ["echo", "one"]})
+r2 = px.tool(2, "run", {"argv": ["echo", "two"]})
+ok(r1 and not is_error(r1) and r2 and not is_error(r2),
+   "runs alone never complete the triple", (r1, r2))
+r3 = px.tool(3, "read", {"path": "x"})
+r4 = px.tool(4, "run", {"argv": ["echo", "three"]})
+ok(is_error(r4) and r4["result"]["structuredContent"].get("reason") == "session_exposure",
+   "after a private read, a run needs approval: earlier runs could read the untrusted paths",
+   (r3, r4))
+px.close()
+
 # ---- budget ----------------------------------------------------------------------------------
 px = Proxy("--policy", policy("poor", budget="0.002"), "--cost", "command_base=0.001",
            "--cost", "command_per_second=0")

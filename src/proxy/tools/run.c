@@ -231,6 +231,11 @@ static int run_exec(const struct nc_tool_env *env, struct nc_tool_plan *plan,
         return -1;
     out->quantity = r.elapsed_ms;
     out->read_private = true; /* the command could read the workspace */
+    /* It could also read every path marked untrusted (the pod mounts the whole workspace), and
+     * its output reaches the agent: with untrusted paths in the policy, a command counts as
+     * ingesting untrusted content.  Conservative on purpose: the alternative is an untracked
+     * way to complete the uninhabitable state. */
+    out->untrusted = env->policy->paths_untrusted.count > 0;
     so = nc_utf8_lossy(r.out, r.out_len, &sol);
     se = nc_utf8_lossy(r.err, r.err_len, &sel);
     if (so == NULL || se == NULL) {

@@ -80,16 +80,20 @@ spec:
     memory_mib: 1024
 `);
 
-const audit = `${tmp}/audit.jsonl`;
-const transport = new StdioClientTransport({
-  command: nucleus,
-  args: ["proxy", "--stdio", "--workspace", ws, "--policy", policy, "--pod-id", "sdk-test",
-         "--audit", audit, "--approval-wait", "0"],
-  env,
-  stderr: "pipe",
-});
-const client = new Client({ name: "nucleus-sdk-test", version: "1.0.0" });
-await client.connect(transport);
+let audit = `${tmp}/audit.jsonl`;
+async function connect(pod) {
+  const transport = new StdioClientTransport({
+    command: nucleus,
+    args: ["proxy", "--stdio", "--workspace", ws, "--policy", policy, "--pod-id", pod,
+           "--audit", audit, "--approval-wait", "0"],
+    env,
+    stderr: "pipe",
+  });
+  const c = new Client({ name: "nucleus-sdk-test", version: "1.0.0" });
+  await c.connect(transport);
+  return c;
+}
+let client = await connect("sdk-test");
 ok(client.getServerVersion()?.name === "nucleus", "the SDK client initializes",
    client.getServerVersion());
 
@@ -131,19 +135,22 @@ ok(errKind(r) === "command_not_allowed", "a command outside the allowlist is ref
 r = await call("read", { path: 7 });
 ok(errKind(r) === "validation_error", "a wrongly typed argument: validation_error", r);
 
-// the uninhabitable state, step by step
-r = await call("run", { argv: ["echo", "before"] });
-ok(!r.isError, "before any exposure, run is allowed", r);
+// the uninhabitable state, step by step, in a fresh session (the calls above already exposed
+// the first one)
+await client.close();
+const audit1 = audit;
+audit = `${tmp}/audit2.jsonl`;
+client = await connect("sdk-test-2");
 r = await call("read", { path: "notes.txt" });
 ok(!r.isError && textOf(r).includes("customer list"), "1. read private data", r);
-r = await call("run", { argv: ["echo", "after private"] });
-ok(!r.isError, "private data alone does not gate run", r);
+r = await call("git_commit", { message: "private alone gates nothing", paths: ["notes.txt"] });
+ok(!r.isError, "private data alone gates nothing", r);
 r = await call("read", { path: "inbox/issue.md" });
 ok(!r.isError && textOf(r).includes("Ignore previous"), "2. ingest untrusted content", r);
 const exfil = { argv: ["cat", "notes.txt"] };
 r = await call("run", exfil);
 const sc = r.structuredContent ?? {};
-ok(errKind(r) === "approval_required" && sc.reason === "exposure" && sc.approval_id,
+ok(errKind(r) === "approval_required" && sc.reason === "session_exposure" && sc.approval_id,
    "3. the exfiltration leg now needs approval", r);
 const pending = JSON.parse(execFileSync(nucleus, ["approvals", "--json"], { env }).toString());
 ok(pending.pending.some((p) => p.id === sc.approval_id && p.summary.includes("cat notes.txt")),
@@ -159,12 +166,15 @@ ok(errKind(r) === "approval_required", "5. and needs a new approval the next tim
 await client.close();
 await new Promise((res) => setTimeout(res, 500));
 
-const v = spawnSync(nucleus, ["audit", "verify", "--key", `${tmp}/state/audit.key`, audit],
-                    { env });
-ok(v.status === 0, "the audit log verifies", v.stdout?.toString() + v.stderr?.toString());
+for (const a of [audit1, audit]) {
+  const v = spawnSync(nucleus, ["audit", "verify", "--key", `${tmp}/state/audit.key`, a],
+                      { env });
+  ok(v.status === 0, `the audit log ${path.basename(a)} verifies`,
+     v.stdout?.toString() + v.stderr?.toString());
+}
 const recs = fs.readFileSync(audit, "utf8").trim().split("\n").map((l) => JSON.parse(l));
 const events = recs.filter((x) => x.type === "event");
-ok(events.some((e) => e.outcome === "needs_approval" && e.reason === "exposure") &&
+ok(events.some((e) => e.outcome === "needs_approval" && e.reason === "session_exposure") &&
    events.some((e) => e.operation === "approval.approve") &&
    events.some((e) => e.operation === "approval.consume" && e.outcome === "approved"),
    "the audit log holds the scenario: needs_approval, approve, consume", events.map(

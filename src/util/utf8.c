@@ -15,8 +15,6 @@ size_t nc_utf8_seq(const unsigned char *s, size_t len)
     if (len == 0)
         return 0;
     c = s[0];
-    if (c == 0)
-        return 0;
     if (c < 0x80)
         return 1;
     if (c >= 0xc2 && c <= 0xdf) {
@@ -72,7 +70,7 @@ char *nc_utf8_lossy(const char *s, size_t len, size_t *outlen)
     if (out == NULL)
         return NULL;
     while (i < len) {
-        size_t n = nc_utf8_seq(u + i, len - i);
+        size_t n = u[i] == 0 ? 0 : nc_utf8_seq(u + i, len - i);
         if (n == 0) {
             memcpy(out + o, "\xef\xbf\xbd", 3);
             o += 3;

@@ -7,8 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when s[0..] does not start one
- * (overlong forms, surrogates, code points above U+10FFFF and NUL are not valid here). */
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when s[0..len) does not start one
+ * (overlong forms, surrogates, code points above U+10FFFF, truncated sequences, len 0). */
 size_t nc_utf8_seq(const unsigned char *s, size_t len);
 bool nc_utf8_valid(const char *s, size_t len);
 /* A new NUL-terminated copy of s[0..len) in which every byte that does not start a valid

@@ -30,7 +30,8 @@ cp "$REPO/bench/mcp/package.json" "$REPO/bench/mcp/package-lock.json" \
    "$REPO/bench/mcp/read_bench.mjs" "$TMP/"
 (cd "$TMP" && npm ci --no-audit --no-fund --ignore-scripts >npm.log 2>&1) ||
   { cat "$TMP/npm.log" >&2; exit 1; }
-mkdir -p "$TMP/ws" "$TMP/state" "$TMP/run"
+mkdir -p "$TMP/ws"
+mkdir -m 700 "$TMP/state" "$TMP/run"
 for i in $(seq 0 99); do
   head -c 1024 /dev/urandom | base64 -w 76 | head -c 1024 >"$TMP/ws/f$i.txt"
 done

@@ -7,7 +7,8 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 
 const [label, tool, prefix, callsS, concS, command, ...args] = process.argv.slice(2);
 const calls = Number(callsS), conc = Number(concS);
-const transport = new StdioClientTransport({ command, args, stderr: "ignore",
+const transport = new StdioClientTransport({ command, args,
+                                             stderr: process.env.BENCH_STDERR ? "inherit" : "ignore",
                                              env: process.env });
 const client = new Client({ name: "nucleus-bench", version: "1" });
 await client.connect(transport);

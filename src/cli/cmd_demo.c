@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* nucleus demo: a guided tour of the policy model on the embedded defaults (no files, no
- * daemon).  Later issues replace it with the full pod demo. */
+/* nucleus demo: a guided tour of the policy model on the embedded defaults, then the same
+ * attack played live by a scripted agent against the real tool proxy (demo_live.c). */
 #include "common.h"
 
 #include "core/profiles.h"
@@ -15,8 +15,12 @@ static const char help[] =
     "Walks through the policy model on the built-in profiles: the profiles, a meet that can\n"
     "only tighten, explained denials, and the uninhabitable-state gate that stops a\n"
     "prompt-injected agent from exfiltrating private data without a human's approval.\n"
-    "Needs no configuration and changes nothing on disk.  Exit status 0 when every step\n"
-    "behaved as the demo expects, 1 otherwise.\n";
+    "Then plays the attack live: a scripted agent (an MCP client, no model) works on a\n"
+    "sample repository through 'nucleus proxy --stdio', reads a secret (denied), private\n"
+    "data and an injected issue, and tries to upload the data; the demo shows the pending\n"
+    "approval, a person denying it, the audit trail and its verification.\n"
+    "Needs no configuration; works in a temporary directory it removes afterwards.  Exit\n"
+    "status 0 when every step behaved as the demo expects, 1 otherwise.\n";
 
 static int failures;
 
@@ -146,8 +150,10 @@ int nc_cmd_demo(int argc, char **argv)
         step(fix, NULL, "fix-issue: git_push git push", &r, NC_NEEDS_APPROVAL, false);
     }
 
+    failures += nc_demo_live();
+
     printf("\n%s\n", failures == 0 ? "Every step behaved as expected."
                                     : "Some steps did NOT behave as expected (see '!!').");
-    printf("Next: 'nucleus policy explain --help', docs/policy.md.\n");
+    printf("Next: 'nucleus proxy --help', docs/proxy.md, docs/policy.md.\n");
     return failures == 0 ? NC_EXIT_OK : NC_EXIT_FAIL;
 }

@@ -36,6 +36,8 @@ void nc_cli_opset(nc_opset s, char *out, size_t outsz);
 int nc_cmd_profiles(int argc, char **argv);
 int nc_cmd_policy(int argc, char **argv);
 int nc_cmd_demo(int argc, char **argv);
+/* The live part of the demo (demo_live.c): returns the number of unexpected steps. */
+int nc_demo_live(void);
 int nc_cmd_exec(int argc, char **argv);
 int nc_cmd_doctor(int argc, char **argv);
 int nc_cmd_audit(int argc, char **argv);

@@ -124,6 +124,21 @@ static int audit_key(const char *state, uint8_t key[NC_AUDIT_KEY_LEN], struct nc
     return 0;
 }
 
+/* The control socket's status: the live budget and exposure of the session. */
+static void status(void *ctx, json_t *out)
+{
+    struct nc_budget b;
+    uint8_t legs;
+    nc_dispatch_status(ctx, &b, &legs);
+    json_object_set_new(out, "budget",
+                        json_pack("{s:I, s:I, s:I}", "limit", (json_int_t)b.limit, "consumed",
+                                  (json_int_t)b.consumed, "reserved", (json_int_t)b.reserved));
+    json_object_set_new(out, "exposure",
+                        json_pack("{s:b, s:b, s:b}", "private", (legs & NC_LEG_PRIVATE) != 0,
+                                  "untrusted", (legs & NC_LEG_UNTRUSTED) != 0, "exfiltration",
+                                  (legs & NC_LEG_EXFIL) != 0));
+}
+
 struct sigctx {
     sigset_t set;
     int stop_fd;
@@ -157,6 +172,8 @@ int nc_cmd_proxy(int argc, char **argv)
         exe[PATH_MAX];
     uint8_t akey[NC_AUDIT_KEY_LEN];
     struct nc_approval_key key;
+    struct nc_authority auth;
+    struct nc_authority_local local = {0};
     struct nc_audit *audit = NULL;
     struct nc_approval_registry *reg = NULL;
     struct nc_dispatch *d = NULL;
@@ -294,21 +311,20 @@ int nc_cmd_proxy(int argc, char **argv)
     if (nc_approval_key_generate(&key, &err) < 0 ||
         (reg = nc_approval_registry_new(64, 64, &err)) == NULL)
         goto out;
+    nc_authority_local(&auth, &local, reg, &key, pod, audit);
+    nc_approval_key_wipe(&key);
     struct nc_dispatch_config dc = {
         .policy = p,
         .workspace = ws,
         .pod_id = pod,
         .principal = "stdio",
-        .audit = audit,
-        .approvals = reg,
-        .key = &key,
+        .authority = &auth,
         .cost = cost,
         .approval_wait_s = wait_s,
         .nucleus_exe = exe,
         .openat2_disabled = getenv("NUCLEUS_TEST_NO_OPENAT2") != NULL,
     };
     d = nc_dispatch_new(&dc, &err);
-    nc_approval_key_wipe(&key);
     if (d == NULL)
         goto out;
     {
@@ -318,7 +334,9 @@ int nc_cmd_proxy(int argc, char **argv)
         json_t *info = json_pack("{s:s, s:I, s:s, s:s, s:s, s:I}", "pod", pod, "pid",
                                  (json_int_t)getpid(), "workspace", ws, "policy", p->name,
                                  "audit", audit_path, "started", (json_int_t)time(NULL));
-        ctl = nc_control_start(d, pod, info, &err);
+        struct nc_control_backend cb = {.reg = reg, .key = &local.key, .audit = &auth,
+                                        .status = status, .status_ctx = d};
+        ctl = nc_control_start(&cb, pod, info, &err);
         json_decref(info);
         json_decref(start);
         if (ctl == NULL)
@@ -354,6 +372,7 @@ out:
     if (d != NULL)
         nc_dispatch_audit(d, NULL, "proxy.stop", NULL, NC_AUDIT_INFO, "session ended");
     nc_dispatch_free(d);
+    nc_approval_key_wipe(&local.key);
     nc_approval_registry_free(reg);
     {
         struct nc_err cerr = {0};

@@ -3,6 +3,7 @@
 #include "proxy/control.h"
 
 #include "core/lattice.h"
+#include "proxy/dispatch.h"
 #include "proxy/jsonrpc.h"
 #include "util/cleanup.h"
 #include "util/state.h"
@@ -26,7 +27,7 @@
 #define IO_TIMEOUT_MS 2000
 
 struct nc_control {
-    struct nc_dispatch *d;
+    struct nc_control_backend b;
     char dir[4096];
     char sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
     char info[4200];
@@ -123,10 +124,19 @@ static json_t *request_json(const struct nc_approval_request *r)
                      "state", nc_approval_state_name(r->state));
 }
 
+static void record(struct nc_control *c, const char *operation, json_t *params,
+                   enum nc_audit_outcome outcome, const char *reason)
+{
+    struct nc_audit_event ev = {.principal = "control", .operation = operation,
+                                .params = params, .outcome = outcome, .reason = reason};
+    struct nc_err err = {0};
+    (void)c->b.audit->audit(c->b.audit->ctx, &ev, &err);
+}
+
 static json_t *serve_one(struct nc_control *c, json_t *req, uid_t peer)
 {
     const char *op = json_string_value(json_object_get(req, "op"));
-    struct nc_approval_registry *reg = nc_dispatch_registry(c->d);
+    struct nc_approval_registry *reg = c->b.reg;
     struct nc_err err = {0};
     uint64_t now = (uint64_t)time(NULL);
     char reason[96];
@@ -149,15 +159,11 @@ static json_t *serve_one(struct nc_control *c, json_t *req, uid_t peer)
         return json_pack("{s:b, s:o, s:i}", "ok", 1, "pending", arr, "total", n < 0 ? 0 : n);
     }
     if (strcmp(op, "status") == 0) {
-        struct nc_budget b;
-        uint8_t legs;
-        nc_dispatch_status(c->d, &b, &legs);
-        return json_pack("{s:b, s:s, s:{s:I, s:I, s:I}, s:{s:b, s:b, s:b}}", "ok", 1, "info",
-                         c->info, "budget", "limit", (json_int_t)b.limit, "consumed",
-                         (json_int_t)b.consumed, "reserved", (json_int_t)b.reserved,
-                         "exposure", "private", (legs & NC_LEG_PRIVATE) != 0, "untrusted",
-                         (legs & NC_LEG_UNTRUSTED) != 0, "exfiltration",
-                         (legs & NC_LEG_EXFIL) != 0);
+        json_error_t jerr;
+        json_t *r = json_pack("{s:b, s:o}", "ok", 1, "info", json_loads(c->info, 0, &jerr));
+        if (r != NULL && c->b.status != NULL)
+            c->b.status(c->b.status_ctx, r);
+        return r;
     }
     const char *id = json_string_value(json_object_get(req, "id"));
     if (id == NULL)
@@ -173,15 +179,15 @@ static json_t *serve_one(struct nc_control *c, json_t *req, uid_t peer)
                 return fail("ttl must be 1..300 seconds");
             ttl = (uint64_t)json_integer_value(t);
         }
-        if (nc_approval_approve(reg, id, nc_dispatch_key(c->d), ttl, now, token,
+        if (nc_approval_approve(reg, id, c->b.key, ttl, now, token,
                                 sizeof(token), &err) < 0) {
             json_t *p = json_pack("{s:s}", "approval_id", id);
-            nc_dispatch_audit(c->d, NULL, "approval.approve", p, NC_AUDIT_REJECTED, err.msg);
+            record(c, "approval.approve", p, NC_AUDIT_REJECTED, err.msg);
             json_decref(p);
             return fail(err.msg);
         }
         json_t *p = json_pack("{s:s, s:I}", "approval_id", id, "ttl", (json_int_t)ttl);
-        nc_dispatch_audit(c->d, NULL, "approval.approve", p, NC_AUDIT_APPROVED, reason);
+        record(c, "approval.approve", p, NC_AUDIT_APPROVED, reason);
         json_decref(p);
         /* The token is single-use and bound to this exact operation; handing it to the
          * approver lets a client that cannot wait present it (_meta nucleus/approvalToken). */
@@ -192,11 +198,11 @@ static json_t *serve_one(struct nc_control *c, json_t *req, uid_t peer)
     if (strcmp(op, "deny") == 0) {
         json_t *p = json_pack("{s:s}", "approval_id", id);
         if (nc_approval_deny(reg, id, now, &err) < 0) {
-            nc_dispatch_audit(c->d, NULL, "approval.deny", p, NC_AUDIT_ERROR, err.msg);
+            record(c, "approval.deny", p, NC_AUDIT_ERROR, err.msg);
             json_decref(p);
             return fail(err.msg);
         }
-        nc_dispatch_audit(c->d, NULL, "approval.deny", p, NC_AUDIT_REJECTED, reason);
+        record(c, "approval.deny", p, NC_AUDIT_REJECTED, reason);
         json_decref(p);
         return json_pack("{s:b, s:s}", "ok", 1, "id", id);
     }
@@ -241,8 +247,13 @@ static void *serve(void *arg)
     }
 }
 
-struct nc_control *nc_control_start(struct nc_dispatch *d, const char *pod_id, json_t *info,
-                                    struct nc_err *err)
+const char *nc_control_dir(const struct nc_control *c)
+{
+    return c->dir;
+}
+
+struct nc_control *nc_control_start(const struct nc_control_backend *b, const char *pod_id,
+                                    json_t *info, struct nc_err *err)
 {
     struct nc_control *c = calloc(1, sizeof(*c));
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -254,7 +265,7 @@ struct nc_control *nc_control_start(struct nc_dispatch *d, const char *pod_id, j
         nc_err_set(err, ENOMEM, "out of memory");
         return NULL;
     }
-    c->d = d;
+    c->b = *b;
     c->lfd = c->stop_fd = -1;
     if (pod_paths(pod_id, c->dir, sizeof(c->dir), c->sock, sizeof(c->sock), err) < 0)
         goto fail;

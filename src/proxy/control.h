@@ -8,7 +8,8 @@
 #ifndef NC_PROXY_CONTROL_H
 #define NC_PROXY_CONTROL_H
 
-#include "proxy/dispatch.h"
+#include "proxy/approval.h"
+#include "proxy/authority.h"
 #include "util/err.h"
 
 #include <jansson.h>
@@ -18,10 +19,23 @@
 
 struct nc_control;
 
+/* What the control socket serves: the registry and key of the process that holds them (the
+ * standalone proxy, or the orchestrator of `nucleus run`), where decisions are audited, and an
+ * optional live status (budget, exposure). */
+struct nc_control_backend {
+    struct nc_approval_registry *reg;
+    const struct nc_approval_key *key;
+    const struct nc_authority *audit; /* its audit() records the decisions */
+    void (*status)(void *ctx, json_t *out); /* adds members to the status reply; may be NULL */
+    void *status_ctx;
+};
+
 /* Creates <runtime>/pods/<pod>/ (0700) with control.sock and info.json (info is copied into
- * the file), and serves on a thread until nc_control_stop. */
-struct nc_control *nc_control_start(struct nc_dispatch *d, const char *pod_id, json_t *info,
-                                    struct nc_err *err);
+ * the file), and serves on a thread until nc_control_stop.  b is copied. */
+struct nc_control *nc_control_start(const struct nc_control_backend *b, const char *pod_id,
+                                    json_t *info, struct nc_err *err);
+/* The pod's runtime directory (<runtime>/pods/<pod>), for other sockets of the same pod. */
+const char *nc_control_dir(const struct nc_control *c);
 /* Stops serving and removes the pod's runtime directory.  NULL is a no-op. */
 void nc_control_stop(struct nc_control *c);
 

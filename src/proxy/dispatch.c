@@ -37,9 +37,7 @@ struct nc_dispatch {
     char *exe;
     int root_fd;
     bool openat2_disabled;
-    struct nc_audit *audit;
-    struct nc_approval_registry *reg;
-    struct nc_approval_key key;
+    struct nc_authority auth;
     struct nc_cost_model cost;
     uint64_t wait_s;
     struct nc_ledger ledger;
@@ -56,8 +54,7 @@ struct nc_dispatch *nc_dispatch_new(const struct nc_dispatch_config *cfg, struct
 {
     struct nc_dispatch *d;
     if (cfg->policy == NULL || cfg->workspace == NULL || cfg->workspace[0] != '/' ||
-        cfg->audit == NULL || cfg->approvals == NULL || cfg->key == NULL ||
-        !nc_approval_pod_valid(cfg->pod_id)) {
+        cfg->authority == NULL || !nc_approval_pod_valid(cfg->pod_id)) {
         nc_err_set(err, EINVAL, "dispatch: incomplete configuration");
         return NULL;
     }
@@ -86,9 +83,7 @@ struct nc_dispatch *nc_dispatch_new(const struct nc_dispatch_config *cfg, struct
     if (nc_ledger_init(&d->ledger, cfg->policy->budget_micros, err) < 0)
         goto fail;
     pthread_mutex_init(&d->mu, NULL);
-    d->audit = cfg->audit;
-    d->reg = cfg->approvals;
-    d->key = *cfg->key;
+    d->auth = *cfg->authority;
     d->cost = cfg->cost;
     d->wait_s = cfg->approval_wait_s;
     d->openat2_disabled = cfg->openat2_disabled;
@@ -108,7 +103,6 @@ void nc_dispatch_free(struct nc_dispatch *d)
 {
     if (d == NULL)
         return;
-    nc_approval_key_wipe(&d->key);
     nc_ledger_destroy(&d->ledger);
     pthread_mutex_destroy(&d->mu);
     close(d->root_fd);
@@ -117,16 +111,6 @@ void nc_dispatch_free(struct nc_dispatch *d)
     free(d->principal);
     free(d->exe);
     free(d);
-}
-
-struct nc_approval_registry *nc_dispatch_registry(struct nc_dispatch *d)
-{
-    return d->reg;
-}
-
-const struct nc_approval_key *nc_dispatch_key(struct nc_dispatch *d)
-{
-    return &d->key;
 }
 
 void nc_dispatch_status(struct nc_dispatch *d, struct nc_budget *budget, uint8_t *legs)
@@ -151,7 +135,7 @@ static void audit(struct nc_dispatch *d, const char *request_id, const char *ope
         .reason = reason,
     };
     struct nc_err err = {0};
-    if (nc_audit_append(d->audit, &ev, &err) < 0) {
+    if (d->auth.audit(d->auth.ctx, &ev, &err) < 0) {
         /* Fail closed: an operation that cannot be recorded must not happen, so every later
          * call is refused. */
         pthread_mutex_lock(&d->mu);
@@ -293,9 +277,7 @@ enum gate { GATE_PROCEED, GATE_REFUSED };
 static enum gate consume(struct nc_dispatch *d, const char *tool, const struct nc_tool_plan *plan,
                          const char *rid, const char *token, const char *id, json_t **result)
 {
-    enum nc_approval_verdict v =
-        nc_approval_consume(d->reg, &d->key, token, strlen(token), d->pod_id, plan->op,
-                            plan->digest, now_s());
+    enum nc_approval_verdict v = d->auth.consume(d->auth.ctx, token, plan->op, plan->digest);
     json_t *p = approval_params(tool, plan, id);
     if (v == NC_APPROVAL_OK) {
         audit(d, rid, "approval.consume", p, NC_AUDIT_APPROVED, "token verified and consumed");
@@ -352,7 +334,7 @@ static enum gate approval_gate(struct nc_dispatch *d, const char *tool, struct n
     pthread_mutex_unlock(&d->mu);
 
     if (id[0] != '\0' &&
-        nc_approval_decision(d->reg, id, now_s(), &state, NULL, 0, &err) == 0 &&
+        d->auth.decision(d->auth.ctx, id, &state, NULL, 0, &err) == 0 &&
         (state == NC_APPROVAL_PENDING || state == NC_APPROVAL_APPROVED)) {
         /* reuse it */
     } else {
@@ -382,8 +364,8 @@ static enum gate approval_gate(struct nc_dispatch *d, const char *tool, struct n
                     break;
                 }
             if (slot >= 0 &&
-                nc_approval_park(d->reg, d->pod_id, plan->op, plan->digest, summary, now_s(),
-                                 lapse, id, &err) == 0) {
+                d->auth.park(d->auth.ctx, plan->op, plan->digest, summary, lapse, id, &err) ==
+                    0) {
                 d->parked[slot].used = true;
                 d->parked[slot].op = plan->op;
                 memcpy(d->parked[slot].digest, plan->digest, NC_APPROVAL_DIGEST_LEN);
@@ -416,7 +398,7 @@ static enum gate approval_gate(struct nc_dispatch *d, const char *tool, struct n
     /* Wait for the decision (or report the id at once). */
     uint64_t deadline = now_s() + d->wait_s;
     for (unsigned polls = 0;; polls++) {
-        if (nc_approval_decision(d->reg, id, now_s(), &state, token, sizeof(token), &err) < 0)
+        if (d->auth.decision(d->auth.ctx, id, &state, token, sizeof(token), &err) < 0)
             state = NC_APPROVAL_LAPSED;
         if (state == NC_APPROVAL_APPROVED) {
             enum gate g = consume(d, tool, plan, call->request_id, token, id, result);
@@ -544,6 +526,8 @@ json_t *nc_dispatch_call(struct nc_dispatch *d, const char *name, json_t *args,
         .progress_arg = call->progress_arg,
         .openat2_disabled = d->openat2_disabled,
         .nucleus_exe = d->exe,
+        .spawn = d->auth.spawn,
+        .spawn_ctx = d->auth.ctx,
     };
     struct nc_tool_plan plan;
     struct nc_tool_output out = {0};

@@ -8,6 +8,7 @@
 #include "audit/audit.h"
 #include "core/policy.h"
 #include "proxy/approval.h"
+#include "proxy/authority.h"
 #include "proxy/ledger.h"
 #include "proxy/tool.h"
 #include "util/err.h"
@@ -24,9 +25,7 @@ struct nc_dispatch_config {
     const char *workspace;          /* absolute, canonical */
     const char *pod_id;             /* [A-Za-z0-9_-]{1,64} */
     const char *principal;          /* who calls, for the audit ("spiffe://...", "stdio") */
-    struct nc_audit *audit;         /* required: every call is audited */
-    struct nc_approval_registry *approvals; /* required */
-    const struct nc_approval_key *key;      /* required; never leaves this process */
+    const struct nc_authority *authority; /* required: audit, approvals, command pods */
     struct nc_cost_model cost;
     uint64_t approval_wait_s; /* 0: do not wait, return approval_required at once */
     const char *nucleus_exe;  /* the nucleus binary, for the nested sandbox of run */
@@ -55,10 +54,6 @@ struct nc_call_ctx {
 json_t *nc_dispatch_call(struct nc_dispatch *d, const char *tool, json_t *args,
                          const struct nc_call_ctx *call, int *rpc_code, struct nc_err *err);
 
-/* The registry's view for the control channel (nucleus approvals / approve / deny). */
-struct nc_approval_registry *nc_dispatch_registry(struct nc_dispatch *d);
-/* The approval key, for minting tokens in this process only (never sent anywhere). */
-const struct nc_approval_key *nc_dispatch_key(struct nc_dispatch *d);
 /* Audits an event from outside the pipeline (protocol requests, approval decisions, session
  * start and end).  request_id may be NULL. */
 void nc_dispatch_audit(struct nc_dispatch *d, const char *request_id, const char *operation,

@@ -20,6 +20,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct nc_spawn_opts;
+struct nc_spawn_result;
+
 #define NC_TOOL_SUMMARY_MAX 1024u /* bytes of a plan's one-line summary, with the NUL */
 #define NC_TOOL_ARGV_MAX 264u     /* argv entries a plan may hold for the decision */
 
@@ -34,6 +37,11 @@ struct nc_tool_env {
     void *progress_arg;
     bool openat2_disabled; /* tests: force the fallback resolver (see fs.h) */
     const char *nucleus_exe; /* the nucleus binary: run and git_commit start nested pods */
+    /* How run and git_commit start their pods (the authority's spawn; see authority.h).
+     * NULL: nc_spawn_in_pod in this process. */
+    int (*spawn)(void *ctx, const struct nc_spawn_opts *o, struct nc_spawn_result *r,
+                 struct nc_err *err);
+    void *spawn_ctx;
 };
 
 /* A validated call, produced by a tool's plan() and consumed by its exec().  The pipeline reads

@@ -159,7 +159,8 @@ static int commit_exec(const struct nc_tool_env *env, struct nc_tool_plan *plan,
         .progress = env->progress,
         .progress_arg = env->progress_arg,
     };
-    if (nc_spawn_in_pod(&o, &r, err) < 0)
+    if ((env->spawn != NULL ? env->spawn(env->spawn_ctx, &o, &r, err)
+                           : nc_spawn_in_pod(&o, &r, err)) < 0)
         return -1;
     out->quantity = r.elapsed_ms;
     out->read_private = true;

@@ -227,7 +227,8 @@ static int run_exec(const struct nc_tool_env *env, struct nc_tool_plan *plan,
     size_t sol = 0, sel = 0, len = 0, cap = 256;
     char head[160];
 
-    if (nc_spawn_in_pod(&o, &r, err) < 0)
+    if ((env->spawn != NULL ? env->spawn(env->spawn_ctx, &o, &r, err)
+                           : nc_spawn_in_pod(&o, &r, err)) < 0)
         return -1;
     out->quantity = r.elapsed_ms;
     out->read_private = true; /* the command could read the workspace */

@@ -9,6 +9,7 @@
 #include "proxy/approval.h"
 #include "proxy/control.h"
 #include "proxy/dispatch.h"
+#include "proxy/link.h"
 #include "proxy/mcp.h"
 #include "util/cleanup.h"
 #include "util/state.h"
@@ -60,6 +61,9 @@ static const char help[] =
     "  --cost NAME=AMOUNT     a price of the cost model, in budget units (repeatable):\n"
     "                         command_base, command_per_second, file_per_kib,\n"
     "                         network_per_request, search_per_result\n"
+    "  --link-fd FD           run under 'nucleus run': the audit log, the approvals and the\n"
+    "                         command pods belong to the orchestrator at the other end of FD\n"
+    "                         (no state directory, no control socket here)\n"
     "\n"
     "STATE is $NUCLEUS_STATE_DIR, else $XDG_STATE_HOME/nucleus, else\n"
     "~/.local/state/nucleus (mode 0700).  Verify the log with\n"
@@ -162,6 +166,8 @@ int nc_cmd_proxy(int argc, char **argv)
     const char *specs[MAX_SPECS];
     size_t nspecs = 0;
     const char *workspace = ".", *audit_path = NULL, *pod_arg = NULL;
+    int link_fd = -1;
+    struct nc_link_client *link = NULL;
     bool stdio = false, strict = false;
     uint64_t wait_s = NC_DISPATCH_DEFAULT_WAIT;
     unsigned workers = NC_MCP_DEFAULT_WORKERS;
@@ -231,6 +237,13 @@ int nc_cmd_proxy(int argc, char **argv)
                 workers = (unsigned)v;
             }
             i++;
+        } else if (strcmp(a, "--link-fd") == 0) {
+            char *end = NULL;
+            long v = val != NULL ? strtol(val, &end, 10) : -1;
+            if (val == NULL || end == val || *end != '\0' || v < 3 || v > 1024)
+                return nc_cli_usage("proxy", "--link-fd needs a descriptor number >= 3");
+            link_fd = (int)v;
+            i++;
         } else if (strcmp(a, "--cost") == 0) {
             if (val == NULL || set_cost(&cost, val) < 0)
                 return nc_cli_usage("proxy", "--cost needs NAME=AMOUNT with a known NAME");
@@ -281,6 +294,17 @@ int nc_cmd_proxy(int argc, char **argv)
     }
     exe[el] = '\0';
 
+    if (link_fd >= 0) {
+        /* Under an orchestrator: it holds the log, the key and the right to start pods. */
+        if (fcntl(link_fd, F_SETFD, FD_CLOEXEC) < 0 ||
+            (link = nc_link_client_new(link_fd, &err)) == NULL) {
+            nc_cli_error("link: %s", err.msg[0] != '\0' ? err.msg : strerror(errno));
+            return NC_EXIT_FAIL;
+        }
+        nc_link_authority(&auth, link);
+        audit_path = "(kept by the orchestrator)";
+        goto have_authority;
+    }
     if (nc_state_dir(state, sizeof(state), &err) < 0 || audit_key(state, akey, &err) < 0) {
         nc_cli_error("state directory: %s", err.msg);
         return NC_EXIT_FAIL;
@@ -313,6 +337,7 @@ int nc_cmd_proxy(int argc, char **argv)
         goto out;
     nc_authority_local(&auth, &local, reg, &key, pod, audit);
     nc_approval_key_wipe(&key);
+have_authority:;
     struct nc_dispatch_config dc = {
         .policy = p,
         .workspace = ws,
@@ -331,6 +356,10 @@ int nc_cmd_proxy(int argc, char **argv)
         json_t *start = json_pack("{s:s, s:s, s:s, s:I}", "pod", pod, "workspace", ws, "policy",
                                   p->name, "pid", (json_int_t)getpid());
         nc_dispatch_audit(d, NULL, "proxy.start", start, NC_AUDIT_INFO, "session started");
+        json_decref(start);
+        start = NULL;
+        if (link != NULL)
+            goto serve; /* the orchestrator serves approvals */
         json_t *info = json_pack("{s:s, s:I, s:s, s:s, s:s, s:I}", "pod", pod, "pid",
                                  (json_int_t)getpid(), "workspace", ws, "policy", p->name,
                                  "audit", audit_path, "started", (json_int_t)time(NULL));
@@ -338,11 +367,12 @@ int nc_cmd_proxy(int argc, char **argv)
                                         .status = status, .status_ctx = d};
         ctl = nc_control_start(&cb, pod, info, &err);
         json_decref(info);
-        json_decref(start);
         if (ctl == NULL)
             goto out;
     }
-    fprintf(stderr,
+serve:
+    if (link == NULL)
+        fprintf(stderr,
             "nucleus proxy: pod %s, workspace %s, policy %s\n"
             "nucleus proxy: audit log %s\n"
             "nucleus proxy: approvals: 'nucleus approvals', 'nucleus approve ID'\n",
@@ -372,6 +402,7 @@ out:
     if (d != NULL)
         nc_dispatch_audit(d, NULL, "proxy.stop", NULL, NC_AUDIT_INFO, "session ended");
     nc_dispatch_free(d);
+    nc_link_client_free(link);
     nc_approval_key_wipe(&local.key);
     nc_approval_registry_free(reg);
     {

@@ -99,35 +99,6 @@ static int set_cost(struct nc_cost_model *m, const char *arg)
     return -1;
 }
 
-/* The audit checkpoint key: STATE/audit.key (32 raw bytes, 0600), created on first use. */
-static int audit_key(const char *state, uint8_t key[NC_AUDIT_KEY_LEN], struct nc_err *err)
-{
-    char path[PATH_MAX];
-    struct nc_approval_key k;
-    if (snprintf(path, sizeof(path), "%s/audit.key", state) >= (int)sizeof(path))
-        return nc_err_set(err, ENAMETOOLONG, "state directory name too long");
-    if (nc_approval_key_load(path, &k, err) == 0) {
-        memcpy(key, k.bytes, NC_AUDIT_KEY_LEN);
-        nc_approval_key_wipe(&k);
-        return 0;
-    }
-    if (err->code != ENOENT)
-        return -1;
-    if (nc_approval_key_generate(&k, err) < 0 || nc_approval_key_save(path, &k, err) < 0) {
-        nc_approval_key_wipe(&k);
-        /* another proxy may have created it in between */
-        if (err->code == EEXIST && nc_approval_key_load(path, &k, err) == 0) {
-            memcpy(key, k.bytes, NC_AUDIT_KEY_LEN);
-            nc_approval_key_wipe(&k);
-            return 0;
-        }
-        return -1;
-    }
-    memcpy(key, k.bytes, NC_AUDIT_KEY_LEN);
-    nc_approval_key_wipe(&k);
-    return 0;
-}
-
 /* The control socket's status: the live budget and exposure of the session. */
 static void status(void *ctx, json_t *out)
 {
@@ -305,7 +276,7 @@ int nc_cmd_proxy(int argc, char **argv)
         audit_path = "(kept by the orchestrator)";
         goto have_authority;
     }
-    if (nc_state_dir(state, sizeof(state), &err) < 0 || audit_key(state, akey, &err) < 0) {
+    if (nc_state_dir(state, sizeof(state), &err) < 0 || nc_state_key(state, "audit.key", akey, &err) < 0) {
         nc_cli_error("state directory: %s", err.msg);
         return NC_EXIT_FAIL;
     }

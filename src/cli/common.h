@@ -45,5 +45,8 @@ int nc_cmd_proxy(int argc, char **argv);
 int nc_cmd_approvals(int argc, char **argv);
 int nc_cmd_approve(int argc, char **argv);
 int nc_cmd_deny(int argc, char **argv);
+int nc_cmd_run(int argc, char **argv);
+int nc_cmd_mcp(int argc, char **argv);
+int nc_cmd_ps(int argc, char **argv);
 
 #endif

@@ -21,6 +21,9 @@ static const char usage[] =
     "                           inspect, validate, compose and query policies\n"
     "  exec -- COMMAND          run one command in a pod shaped by a policy\n"
     "  doctor                   check which isolation mechanisms this machine offers\n"
+    "  run -- AGENT             the main job: a pod with the tool proxy, and the agent\n"
+    "  mcp --pod ID             the MCP server an agent is configured with (a bridge)\n"
+    "  ps                       list the running pods\n"
     "  proxy --stdio            serve the enforcing MCP tools on stdin/stdout\n"
     "  approvals                list operations waiting for a person's approval\n"
     "  approve ID / deny ID     decide on a waiting operation\n"
@@ -46,6 +49,9 @@ static const struct command commands[] = {
     {"exec", nc_cmd_exec},
     {"doctor", nc_cmd_doctor},
     {"audit", nc_cmd_audit},
+    {"run", nc_cmd_run},
+    {"mcp", nc_cmd_mcp},
+    {"ps", nc_cmd_ps},
     {"proxy", nc_cmd_proxy},
     {"approvals", nc_cmd_approvals},
     {"approve", nc_cmd_approve},

@@ -2,6 +2,7 @@
 /* The local authority: the registry, key and audit log of this process. */
 #include "proxy/authority.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -61,4 +62,29 @@ void nc_authority_local(struct nc_authority *a, struct nc_authority_local *l,
     a->decision = local_decision;
     a->consume = local_consume;
     a->spawn = local_spawn;
+}
+
+int nc_state_key(const char *state, const char *name, uint8_t out[NC_APPROVAL_KEY_LEN],
+                 struct nc_err *err)
+{
+    char path[4096];
+    struct nc_approval_key k;
+    int rc = 0;
+    if (snprintf(path, sizeof(path), "%s/%s", state, name) >= (int)sizeof(path))
+        return nc_err_set(err, ENAMETOOLONG, "state directory name too long");
+    if (nc_approval_key_load(path, &k, err) < 0) {
+        if (err->code != ENOENT)
+            return -1;
+        if (nc_approval_key_generate(&k, err) < 0)
+            return -1;
+        if (nc_approval_key_save(path, &k, err) < 0) {
+            /* another process may have created it in between */
+            if (err->code != EEXIST || nc_approval_key_load(path, &k, err) < 0)
+                rc = -1;
+        }
+    }
+    if (rc == 0)
+        memcpy(out, k.bytes, NC_APPROVAL_KEY_LEN);
+    nc_approval_key_wipe(&k);
+    return rc;
 }

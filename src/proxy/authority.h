@@ -48,4 +48,8 @@ void nc_authority_local(struct nc_authority *a, struct nc_authority_local *l,
                         struct nc_approval_registry *reg, const struct nc_approval_key *key,
                         const char *pod_id, struct nc_audit *audit);
 
+/* Loads the 32-byte key STATE/NAME (mode 0600, ours), creating it on first use. */
+int nc_state_key(const char *state, const char *name, uint8_t out[NC_APPROVAL_KEY_LEN],
+                 struct nc_err *err);
+
 #endif

@@ -194,11 +194,20 @@ static int parse_class(const char *s, size_t len, size_t *i, uint8_t set[32])
 }
 
 /* Compiles s[0..len) (already stripped of '!', the trailing '/' and the leading '/').
- * Returns 1 when usable, 0 when the pattern can never match, -1 on allocation failure. */
-static int compile(struct pat *p, const char *s, size_t len)
+ * Returns 1 when usable, 0 when the pattern can never match, -1 on allocation failure.
+ *
+ * Where a run of stars counts as a whole component follows git (dir.c, wildmatch.c): before
+ * matching an anchored pattern git compares and strips its literal prefix (up to the first
+ * '*', '?', '[' or '\'), so a run of stars right after that prefix counts as being at the
+ * start: "/a**" + "/b" matches "a/x/b" in git, and here. */
+static int compile(struct pat *p, const char *s, size_t len, bool anchored)
 {
     size_t i = 0;
     size_t ncls = 0;
+    size_t nowild = 0;
+
+    while (nowild < len && strchr("*?[\\", s[nowild]) == NULL)
+        nowild++;
 
     for (size_t k = 0; k < len; k++)
         if (s[k] == '[')
@@ -235,8 +244,15 @@ static int compile(struct pat *p, const char *s, size_t len)
             size_t j = i;
             while (j < len && s[j] == '*')
                 j++;
-            bool whole = j - i >= 2u && (i == 0 || s[i - 1u] == '/') && (j == len || s[j] == '/');
-            if (whole && j < len) {
+            bool esc_slash = j + 1u < len && s[j] == '\\' && s[j + 1u] == '/';
+            bool whole = j - i >= 2u && (i == 0 || s[i - 1u] == '/' || (anchored && i == nowild)) &&
+                         (j == len || s[j] == '/' || esc_slash);
+            if (whole && esc_slash) {
+                /* git tries "zero directories" only for a plain '/': this is .* then '/' */
+                if (!push_tok(p, TK_GSTAR, 0, 0) || !push_tok(p, TK_LIT, '/', 0))
+                    return 0;
+                j += 2u;
+            } else if (whole && j < len) {
                 /* "**" + "/": zero or more directories */
                 if (!push_tok(p, TK_GOPT, 0, 0) || !push_tok(p, TK_GSTAR, 0, 0) ||
                     !push_tok(p, TK_LIT, '/', 0))
@@ -304,7 +320,7 @@ static int add_line(struct nc_gitignore *g, size_t *cap, const char *s, size_t l
     p.negate = negate;
     p.dir_only = dir_only;
     p.anchored = anchored;
-    r = compile(&p, s, len);
+    r = compile(&p, s, len, anchored);
     if (r <= 0) {
         pat_free(&p);
         return r; /* 0: never matches, dropped; -1: ENOMEM */

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define EDIT_MAX_FILE (16u * 1024u * 1024u)
 #define EDIT_MAX_STRING (4u * 1024u * 1024u)
@@ -67,11 +68,15 @@ static int edit_plan(const struct nc_tool_env *env, json_t *args, struct nc_tool
     plan->op = NC_OP_EDIT_FILES;
     plan->cost_kind = NC_COST_FILE_IO;
     if (nc_path_normalize(env->root, plan->path, norm, sizeof(norm), &why) == 0) {
+        /* The size of what exec will edit: through an inside symlink, its target. */
         struct nc_fs fs = nc_tool_fs(env);
         struct stat st;
         struct nc_err ignored;
-        if (nc_fs_lstat(&fs, norm, &st, NULL, 0, &ignored) == 0 && S_ISREG(st.st_mode))
+        int fd = nc_fs_open_file(&fs, norm, 0, &st, NULL, 0, &ignored);
+        if (fd >= 0) {
             size = (uint64_t)st.st_size;
+            close(fd);
+        }
     }
     plan->max_quantity = bound_after(size, v[1].len, v[2].len, v[3].b);
     r = nc_tool_args_digest("edit", edit_args, NARGS, v, plan->digest, err);

@@ -493,7 +493,9 @@ static int render_file(struct worker *w, const char *path, const char *data, siz
             m = PCRE2_ERROR_NOMATCH; /* any other failure: this line does not match */
         }
         if (m >= 0) {
-            if (r->nmatch >= s->max)
+            /* One match beyond max is collected (never shown) so that "truncated" means the
+             * same for any number of workers: there is more than what is shown. */
+            if (r->nmatch > s->max)
                 break;
             /* the context before, with a separator when there is a gap */
             size_t first = nring > 0 ? ring[ring_head].no : no;
@@ -524,7 +526,7 @@ static int render_file(struct worker *w, const char *path, const char *data, siz
                 goto oom;
             last = no;
             after--;
-        } else if (r->nmatch >= s->max) {
+        } else if (r->nmatch > s->max) {
             break; /* the last match's context is done */
         } else if (s->context > 0) {
             if (nring < s->context) {
@@ -605,12 +607,12 @@ static void *worker_main(void *arg)
         }
         s->res[i].done = true;
         s->done_count++;
-        /* Once the files in path order up to some point hold max matches, later files cannot
-         * contribute: stop claiming them. */
+        /* Once the files in path order up to some point hold more than max matches, later
+         * files cannot change the answer: stop claiming them. */
         while (s->prefix < s->nfiles && s->res[s->prefix].done) {
             s->prefix_matches += s->res[s->prefix].nmatch;
             s->prefix++;
-            if (s->prefix_matches >= s->max && s->prefix < s->limit_index)
+            if (s->prefix_matches > s->max && s->prefix < s->limit_index)
                 s->limit_index = s->prefix;
         }
         pthread_cond_signal(&s->cv);

@@ -271,7 +271,7 @@ static int proc_fd_path(int fd, char *out, size_t outsz)
 static int real_rel(int root_fd, int fd, const char *rel, char *real, size_t realsz,
                     struct nc_err *err)
 {
-    char rootp[PATH_MAX], p[PATH_MAX];
+    char rootp[PATH_MAX] = "", p[PATH_MAX] = "";
     struct stat st;
     size_t rl;
     int r;
@@ -538,8 +538,8 @@ static int random_name(char *out, size_t outsz)
         memcpy(rnd, &v, sizeof(rnd));
     }
     for (size_t i = 0; i < sizeof(rnd); i++) {
-        h[2 * i] = hex[rnd[i] >> 4];
-        h[2 * i + 1] = hex[rnd[i] & 0x0fu];
+        h[2u * i] = hex[rnd[i] >> 4];
+        h[2u * i + 1u] = hex[rnd[i] & 0x0fu];
     }
     h[16] = '\0';
     return snprintf(out, outsz, ".nc-%s.tmp", h) < (int)outsz ? 0 : -ENAMETOOLONG;
@@ -787,9 +787,27 @@ int nc_fs_write_atomic(const struct nc_fs *fs, const char *rel, const void *data
 
 /* ---- walking ------------------------------------------------------------------------- */
 
+/* realloc for n elements of size bytes, refusing a product that overflows (reallocarray,
+ * written with realloc so that gcc -fanalyzer follows the ownership). */
+static void *nc_grow_array(void *p, size_t n, size_t size)
+{
+    size_t bytes;
+    if (__builtin_mul_overflow(n, size, &bytes))
+        return NULL;
+    return realloc(p, bytes);
+}
+
+/* A directory's entries: names packed in one buffer (no allocation per name). */
 struct dent {
-    char *name;
+    const char *name; /* into the listing's names buffer, set once it stops moving */
+    size_t off;
     unsigned char type; /* DT_* */
+};
+
+struct listing {
+    struct dent *v;
+    size_t n;
+    char *names;
 };
 
 static int dent_cmp(const void *a, const void *b)
@@ -797,25 +815,24 @@ static int dent_cmp(const void *a, const void *b)
     return strcmp(((const struct dent *)a)->name, ((const struct dent *)b)->name);
 }
 
-static void dents_free(struct dent *d, size_t n)
+static void listing_free(struct listing *l)
 {
-    for (size_t i = 0; i < n; i++)
-        free(d[i].name);
-    free(d);
+    free(l->v);
+    free(l->names);
+    memset(l, 0, sizeof(*l));
 }
 
 /* Reads every entry of the directory fd (sorted by name); fd stays open and owned by the
  * caller. */
-static int list_dir(int fd, struct dent **out, size_t *count)
+static int list_dir(int fd, struct listing *out)
 {
     int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
     DIR *d;
-    struct dent *v = NULL;
-    size_t n = 0, cap = 0;
+    struct listing l = {0};
+    size_t cap = 0, used = 0, ncap_names = 0;
     int r = 0;
 
-    *out = NULL;
-    *count = 0;
+    memset(out, 0, sizeof(*out));
     if (dup_fd < 0)
         return -errno;
     d = fdopendir(dup_fd);
@@ -828,6 +845,7 @@ static int list_dir(int fd, struct dent **out, size_t *count)
     rewinddir(d);
     for (;;) {
         struct dirent *de;
+        size_t nl;
         errno = 0;
         de = readdir(d);
         if (de == NULL) {
@@ -837,33 +855,45 @@ static int list_dir(int fd, struct dent **out, size_t *count)
         }
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
-        if (n == cap) {
+        if (l.n == cap) {
             size_t ncap = cap == 0 ? 32u : cap * 2u;
-            struct dent *nv = reallocarray(v, ncap, sizeof(*nv));
+            struct dent *nv = nc_grow_array(l.v, ncap, sizeof(*nv));
             if (nv == NULL) {
                 r = -ENOMEM;
                 break;
             }
-            v = nv;
+            l.v = nv;
             cap = ncap;
         }
-        v[n].name = strdup(de->d_name);
-        if (v[n].name == NULL) {
-            r = -ENOMEM;
-            break;
+        nl = strlen(de->d_name) + 1u;
+        if (used + nl > ncap_names) {
+            size_t nn = ncap_names == 0 ? 1024u : ncap_names;
+            while (nn < used + nl)
+                nn *= 2u;
+            char *np = realloc(l.names, nn);
+            if (np == NULL) {
+                r = -ENOMEM;
+                break;
+            }
+            l.names = np;
+            ncap_names = nn;
         }
-        v[n].type = de->d_type;
-        n++;
+        memcpy(l.names + used, de->d_name, nl);
+        l.v[l.n].off = used;
+        l.v[l.n].type = de->d_type;
+        l.n++;
+        used += nl;
     }
     closedir(d);
     if (r < 0) {
-        dents_free(v, n);
+        listing_free(&l);
         return r;
     }
-    if (n > 1)
-        qsort(v, n, sizeof(*v), dent_cmp);
-    *out = v;
-    *count = n;
+    for (size_t i = 0; i < l.n; i++)
+        l.v[i].name = l.names + l.v[i].off;
+    if (l.n > 1)
+        qsort(l.v, l.n, sizeof(*l.v), dent_cmp);
+    *out = l;
     return 0;
 }
 
@@ -903,7 +933,8 @@ struct walk {
 
 static int walk_dir(struct walk *w, int fd, size_t rel_len, unsigned depth)
 {
-    struct dent *ents = NULL;
+    struct listing ls;
+    struct dent *ents;
     size_t n = 0;
     int rc = 0, r;
     const char *here = rel_len == 0 ? "." : w->rel;
@@ -913,13 +944,14 @@ static int walk_dir(struct walk *w, int fd, size_t rel_len, unsigned depth)
         if (r < 0)
             return r;
     }
-    r = list_dir(fd, &ents, &n);
+    r = list_dir(fd, &ls);
     if (r < 0) {
         w->stats->unreadable++;
-        n = 0;
     } else {
         w->stats->dirs++;
     }
+    ents = ls.v;
+    n = ls.n;
     for (size_t i = 0; i < n; i++) {
         struct nc_fs_entry e;
         size_t nl = strlen(ents[i].name);
@@ -969,7 +1001,7 @@ static int walk_dir(struct walk *w, int fd, size_t rel_len, unsigned depth)
         w->rel[rel_len] = '\0';
     }
     w->rel[rel_len] = '\0';
-    dents_free(ents, n);
+    listing_free(&ls);
     if (rc == 0 && w->ops->leave != NULL)
         w->ops->leave(w->arg, rel_len == 0 ? "." : w->rel);
     return rc;

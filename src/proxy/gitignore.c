@@ -274,6 +274,16 @@ static int compile(struct pat *p, const char *s, size_t len, bool anchored)
     return 1;
 }
 
+/* realloc for n elements of size bytes, refusing a product that overflows (reallocarray,
+ * written with realloc so that gcc -fanalyzer follows the ownership). */
+static void *nc_grow_array(void *p, size_t n, size_t size)
+{
+    size_t bytes;
+    if (__builtin_mul_overflow(n, size, &bytes))
+        return NULL;
+    return realloc(p, bytes);
+}
+
 /* ---- parsing a file -------------------------------------------------------------------- */
 
 static int add_line(struct nc_gitignore *g, size_t *cap, const char *s, size_t len)
@@ -327,7 +337,7 @@ static int add_line(struct nc_gitignore *g, size_t *cap, const char *s, size_t l
     }
     if (g->n == *cap) {
         size_t ncap = *cap == 0 ? 16u : *cap * 2u;
-        struct pat *np = reallocarray(g->pats, ncap, sizeof(*np));
+        struct pat *np = nc_grow_array(g->pats, ncap, sizeof(*np));
         if (np == NULL) {
             pat_free(&p);
             return -1;

@@ -21,7 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define NC_GITIGNORE_MAX_BYTES (1024u * 1024u) /* bytes parsed per file; the rest is ignored */
+#define NC_GITIGNORE_MAX_BYTES ((size_t)1 << 20) /* bytes parsed per file; the rest is ignored */
 #define NC_GITIGNORE_MAX_PATTERNS 10000u       /* patterns kept per file; later ones dropped */
 #define NC_GITIGNORE_MAX_LINE 4096u            /* longer lines are skipped */
 

@@ -296,7 +296,9 @@ static int put_transformed(struct nc_buf *b, const char *s, size_t n, bool name,
             b->len += 4u;
             i++;
         } else if (k == 0) {
-            memcpy(d, "\xef\xbf\xbd", 3);
+            d[0] = '\xef'; /* U+FFFD */
+            d[1] = '\xbf';
+            d[2] = '\xbd';
             b->len += 3u;
             if (lossy != NULL)
                 *lossy = true;
@@ -415,9 +417,9 @@ void nc_tool_sha256_hex(const void *data, size_t len, char out[65])
         out[64] = '\0';
         return;
     }
-    for (unsigned i = 0; i < 32u; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 0x0fu];
+    for (size_t i = 0; i < 32u; i++) {
+        out[2u * i] = hex[md[i] >> 4];
+        out[2u * i + 1u] = hex[md[i] & 0x0fu];
     }
     out[64] = '\0';
 }

@@ -11,6 +11,7 @@
 #include "proxy/tool.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 
 /* ---- arguments ----------------------------------------------------------------------- */
 
@@ -101,6 +102,16 @@ char *nc_buf_steal(struct nc_buf *b);
 void nc_buf_free(struct nc_buf *b);
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is not one. */
 size_t nc_utf8_seq(const unsigned char *s, size_t n);
+
+/* realloc for n elements of size bytes, refusing a product that overflows (reallocarray,
+ * written with realloc so that gcc -fanalyzer follows the ownership). */
+static inline void *nc_grow_array(void *p, size_t n, size_t size)
+{
+    size_t bytes;
+    if (__builtin_mul_overflow(n, size, &bytes))
+        return NULL;
+    return realloc(p, bytes);
+}
 
 /* ---- file access ---------------------------------------------------------------------- */
 

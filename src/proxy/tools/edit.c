@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define EDIT_MAX_FILE (16u * 1024u * 1024u)
-#define EDIT_MAX_STRING (4u * 1024u * 1024u)
+#define EDIT_MAX_FILE ((size_t)16 << 20)
+#define EDIT_MAX_STRING ((size_t)4 << 20)
 
 static const struct nc_arg_spec edit_args[] = {
     {.name = "path", .type = NC_ARG_STRING, .required = true, .check = NC_ARG_PATH,
@@ -151,11 +151,11 @@ static int edit_exec(const struct nc_tool_env *env, struct nc_tool_plan *plan,
     if (!nc_tool_check_real(env, NC_OP_EDIT_FILES, rel, real, out))
         return 0;
     if ((uint64_t)st.st_size > EDIT_MAX_FILE)
-        return nc_tool_fail(out, "too_large", "'%s' is larger than %u MiB; edit refuses it", rel,
+        return nc_tool_fail(out, "too_large", "'%s' is larger than %zu MiB; edit refuses it", rel,
                             EDIT_MAX_FILE >> 20);
     if (nc_fs_read_all(fd, EDIT_MAX_FILE, &data, &len, &ferr) < 0) {
         if (ferr.code == EFBIG)
-            return nc_tool_fail(out, "too_large", "'%s' is larger than %u MiB; edit refuses it",
+            return nc_tool_fail(out, "too_large", "'%s' is larger than %zu MiB; edit refuses it",
                                 rel, EDIT_MAX_FILE >> 20);
         return nc_tool_fail(out, "io_error", "'%s': %s", rel, ferr.msg);
     }
@@ -183,7 +183,7 @@ static int edit_exec(const struct nc_tool_env *env, struct nc_tool_plan *plan,
         else
             total -= (uint64_t)count * (v[1].len - v[2].len);
         if (total > EDIT_MAX_FILE)
-            return nc_tool_fail(out, "too_large", "the edited file would exceed %u MiB",
+            return nc_tool_fail(out, "too_large", "the edited file would exceed %zu MiB",
                                 EDIT_MAX_FILE >> 20);
         if (total > plan->max_quantity)
             return nc_tool_fail(out, "changed",

@@ -69,7 +69,8 @@ static int glob_plan(const struct nc_tool_env *env, json_t *args, struct nc_tool
 }
 
 struct hit {
-    char *path;
+    const char *path; /* into glob_run.names, set once the walk is over */
+    size_t off;
     enum nc_fs_type type;
 };
 
@@ -80,6 +81,7 @@ struct glob_run {
     bool enter_git;
     struct hit *hits;
     size_t n, cap;
+    struct nc_buf names; /* every hit's path, NUL-separated */
     bool capped;
     bool untrusted;
 };
@@ -103,16 +105,16 @@ static int on_entry(void *arg, const struct nc_fs_entry *e, struct nc_err *err)
         return NC_FS_WALK_CONTINUE;
     if (g->n == g->cap) {
         size_t ncap = g->cap == 0 ? 64u : g->cap * 2u;
-        struct hit *nh = reallocarray(g->hits, ncap, sizeof(*nh));
+        struct hit *nh = nc_grow_array(g->hits, ncap, sizeof(*nh));
         if (nh == NULL)
             return nc_err_set(err, ENOMEM, "out of memory");
         g->hits = nh;
         g->cap = ncap;
     }
-    g->hits[g->n].path = strdup(e->rel);
-    if (g->hits[g->n].path == NULL)
-        return nc_err_set(err, ENOMEM, "out of memory");
+    g->hits[g->n].off = g->names.len;
     g->hits[g->n].type = e->type;
+    if (nc_buf_put(&g->names, e->rel, strlen(e->rel) + 1u) != 0)
+        return nc_err_set(err, ENOMEM, "out of memory");
     g->n++;
     if (g->n >= GLOB_MAX_COLLECT) {
         g->capped = true;
@@ -143,8 +145,7 @@ static const char *type_name(enum nc_fs_type t)
 
 static void hits_free(struct glob_run *g)
 {
-    for (size_t i = 0; i < g->n; i++)
-        free(g->hits[i].path);
+    nc_buf_free(&g->names);
     free(g->hits);
     g->hits = NULL;
     g->n = 0;
@@ -189,6 +190,8 @@ static int glob_exec(const struct nc_tool_env *env, struct nc_tool_plan *plan,
             return nc_err_set(err, ENOMEM, "out of memory");
         return nc_tool_fail_fs(out, &ferr);
     }
+    for (size_t i = 0; i < g.n; i++)
+        g.hits[i].path = g.names.p + g.hits[i].off;
     if (g.n > 1)
         qsort(g.hits, g.n, sizeof(*g.hits), hit_cmp);
     shown = g.n < (size_t)v[2].i ? g.n : (size_t)v[2].i;

@@ -33,14 +33,14 @@
 
 #define GREP_MAX_MATCHES 5000
 #define GREP_MAX_CONTEXT 10
-#define GREP_MAX_FILE (16u * 1024u * 1024u)  /* larger files are skipped */
-#define GREP_MAX_OUTPUT (2u * 1024u * 1024u) /* bytes of text per call */
+#define GREP_MAX_FILE ((size_t)16 << 20) /* larger files are skipped */
+#define GREP_MAX_OUTPUT ((size_t)2 << 20) /* bytes of text per call */
 #define GREP_MAX_LINE_SHOWN 1024u            /* bytes of one line shown */
 #define GREP_MAX_FILES 1000000u              /* files gathered before the walk stops */
 #define GREP_MATCH_LIMIT 1000000u            /* PCRE2 match() calls per line */
 #define GREP_DEPTH_LIMIT 10000u              /* backtracking depth per line */
 #define GREP_HEAP_LIMIT_KIB 16384u           /* interpreter heap per line */
-#define GREP_JIT_STACK_MAX (1024u * 1024u)
+#define GREP_JIT_STACK_MAX ((size_t)1 << 20)
 
 static const struct nc_arg_spec grep_args[] = {
     {.name = "pattern", .type = NC_ARG_STRING, .required = true, .check = NC_ARG_PATTERN},
@@ -173,9 +173,11 @@ static int grep_plan(const struct nc_tool_env *env, json_t *args, struct nc_tool
 
 /* ---- collecting files ------------------------------------------------------------------ */
 
+/* The .gitignore files that apply, outermost first.  Their directories are prefixes of one
+ * another, so one path buffer holds them all: level i's directory is the first base_len
+ * bytes of `deepest`. */
 struct ignore_level {
     struct nc_gitignore *g; /* NULL: no .gitignore there */
-    char *base;             /* its directory, workspace-relative */
     size_t base_len;        /* 0 for the root */
 };
 
@@ -186,8 +188,11 @@ struct collect {
     bool enter_git;
     struct ignore_level *lv;
     size_t nlv, caplv;
-    char **files;
+    char deepest[NC_FS_PATH_MAX];
+    char **files;         /* into `names`, set once the walk is over */
+    size_t *offs;         /* while walking: each file's offset in `names` */
     size_t nfiles, capfiles;
+    struct nc_buf names;
     bool capped;
     size_t skipped_other; /* symlinks and special files */
 };
@@ -196,16 +201,17 @@ static int push_level(struct collect *c, const char *base, struct nc_gitignore *
 {
     if (c->nlv == c->caplv) {
         size_t ncap = c->caplv == 0 ? 16u : c->caplv * 2u;
-        struct ignore_level *nl = reallocarray(c->lv, ncap, sizeof(*nl));
+        struct ignore_level *nl = nc_grow_array(c->lv, ncap, sizeof(*nl));
         if (nl == NULL)
             return -ENOMEM;
         c->lv = nl;
         c->caplv = ncap;
     }
-    c->lv[c->nlv].base = strdup(base);
-    if (c->lv[c->nlv].base == NULL)
-        return -ENOMEM;
     c->lv[c->nlv].base_len = strcmp(base, ".") == 0 ? 0 : strlen(base);
+    if (c->lv[c->nlv].base_len >= sizeof(c->deepest))
+        return -ENAMETOOLONG;
+    memcpy(c->deepest, base, c->lv[c->nlv].base_len);
+    c->deepest[c->lv[c->nlv].base_len] = '\0';
     c->lv[c->nlv].g = g;
     c->nlv++;
     return 0;
@@ -217,7 +223,6 @@ static void pop_level(struct collect *c)
         return;
     c->nlv--;
     nc_gitignore_free(c->lv[c->nlv].g);
-    free(c->lv[c->nlv].base);
 }
 
 /* Parses dir/.gitignore if there is one the policy lets a search read; NULL otherwise. */
@@ -264,7 +269,7 @@ static bool ignored(const struct collect *c, const char *rel, bool is_dir)
             continue;
         if (l->base_len == 0)
             sub = rel;
-        else if (strncmp(rel, l->base, l->base_len) == 0 && rel[l->base_len] == '/')
+        else if (strncmp(rel, c->deepest, l->base_len) == 0 && rel[l->base_len] == '/')
             sub = rel + l->base_len + 1u;
         else
             continue;
@@ -313,14 +318,14 @@ static int on_entry(void *arg, const struct nc_fs_entry *e, struct nc_err *err)
         return NC_FS_WALK_CONTINUE;
     if (c->nfiles == c->capfiles) {
         size_t ncap = c->capfiles == 0 ? 256u : c->capfiles * 2u;
-        char **nf = reallocarray(c->files, ncap, sizeof(*nf));
+        size_t *nf = nc_grow_array(c->offs, ncap, sizeof(*nf));
         if (nf == NULL)
             return nc_err_set(err, ENOMEM, "out of memory");
-        c->files = nf;
+        c->offs = nf;
         c->capfiles = ncap;
     }
-    c->files[c->nfiles] = strdup(e->rel);
-    if (c->files[c->nfiles] == NULL)
+    c->offs[c->nfiles] = c->names.len;
+    if (nc_buf_put(&c->names, e->rel, strlen(e->rel) + 1u) != 0)
         return nc_err_set(err, ENOMEM, "out of memory");
     c->nfiles++;
     if (c->nfiles >= GREP_MAX_FILES) {
@@ -512,7 +517,7 @@ static int render_file(struct worker *w, const char *path, const char *data, siz
                 goto oom;
             if (r->nmatch == cap_ends) {
                 size_t ncap = cap_ends == 0 ? 16u : cap_ends * 2u;
-                size_t *ne = reallocarray(r->ends, ncap, sizeof(*ne));
+                size_t *ne = nc_grow_array(r->ends, ncap, sizeof(*ne));
                 if (ne == NULL)
                     goto oom;
                 r->ends = ne;
@@ -658,7 +663,7 @@ static int worker_init(struct worker *w, struct search *s, bool jit)
     (void)pcre2_set_depth_limit(w->mctx, GREP_DEPTH_LIMIT);
     (void)pcre2_set_heap_limit(w->mctx, GREP_HEAP_LIMIT_KIB);
     if (jit) {
-        w->jit_stack = pcre2_jit_stack_create(32u * 1024u, GREP_JIT_STACK_MAX, NULL);
+        w->jit_stack = pcre2_jit_stack_create((size_t)32 << 10, GREP_JIT_STACK_MAX, NULL);
         if (w->jit_stack != NULL)
             pcre2_jit_stack_assign(w->mctx, NULL, w->jit_stack);
     }
@@ -696,7 +701,7 @@ static int run_search(struct search *s, bool jit)
             struct timespec ts;
             size_t done, total;
             (void)clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 50 * 1000 * 1000;
+            ts.tv_nsec += 50000000L; /* 50 ms */
             if (ts.tv_nsec >= 1000000000L) {
                 ts.tv_sec++;
                 ts.tv_nsec -= 1000000000L;
@@ -730,9 +735,20 @@ static void collect_free(struct collect *c)
     while (c->nlv > 0)
         pop_level(c);
     free(c->lv);
-    for (size_t i = 0; i < c->nfiles; i++)
-        free(c->files[i]);
     free(c->files);
+    free(c->offs);
+    nc_buf_free(&c->names);
+}
+
+/* Points files[] into the names buffer, which no longer moves. */
+static int collect_finish(struct collect *c)
+{
+    c->files = calloc(c->nfiles > 0 ? c->nfiles : 1u, sizeof(*c->files));
+    if (c->files == NULL)
+        return -ENOMEM;
+    for (size_t i = 0; i < c->nfiles; i++)
+        c->files[i] = c->names.p + c->offs[i];
+    return 0;
 }
 
 static void results_free(struct file_result *res, size_t n)
@@ -813,11 +829,9 @@ static int grep_exec(const struct nc_tool_env *env, struct nc_tool_plan *plan,
                 return nc_err_set(err, ENOMEM, "out of memory");
             return nc_tool_fail_fs(out, &ferr);
         }
-        if (c.nfiles > 1)
-            qsort(c.files, c.nfiles, sizeof(*c.files), str_cmp);
     } else if (S_ISREG(st.st_mode)) {
-        c.files = calloc(1, sizeof(*c.files));
-        if (c.files == NULL || (c.files[0] = strdup(real)) == NULL) {
+        c.offs = calloc(1, sizeof(*c.offs));
+        if (c.offs == NULL || nc_buf_put(&c.names, real, strlen(real) + 1u) != 0) {
             collect_free(&c);
             return nc_err_set(err, ENOMEM, "out of memory");
         }
@@ -826,6 +840,13 @@ static int grep_exec(const struct nc_tool_env *env, struct nc_tool_plan *plan,
         return nc_tool_fail(out, "not_regular", "'%s': not a regular file or directory",
                             plan->decided_path);
     }
+
+    if (collect_finish(&c) < 0) {
+        collect_free(&c);
+        return nc_err_set(err, ENOMEM, "out of memory");
+    }
+    if (c.nfiles > 1)
+        qsort(c.files, c.nfiles, sizeof(*c.files), str_cmp);
 
     memset(&s, 0, sizeof(s));
     s.env = env;
@@ -891,7 +912,7 @@ static int grep_exec(const struct nc_tool_env *env, struct nc_tool_plan *plan,
     if (s.single && s.res[0].status == FS_LARGE) {
         results_free(s.res, c.nfiles);
         collect_free(&c);
-        return nc_tool_fail(out, "too_large", "'%s' is larger than %u MiB; grep skips it",
+        return nc_tool_fail(out, "too_large", "'%s' is larger than %zu MiB; grep skips it",
                             plan->decided_path, GREP_MAX_FILE >> 20);
     }
 
@@ -947,12 +968,13 @@ static int grep_exec(const struct nc_tool_env *env, struct nc_tool_plan *plan,
         nc_buf_printf(&text, "[truncated: %zu matching lines shown (max_matches %zu)]\n", total,
                       s.max) < 0)
         goto oom;
+    unreadable += stats.unreadable;
     out->structured = json_pack("{s:I,s:I,s:I,s:b,s:b,s:{s:I,s:I,s:I,s:I}}", "matches",
                                 (json_int_t)total, "files_matched", (json_int_t)nfiles_matched,
                                 "files_searched", (json_int_t)c.nfiles, "truncated", truncated,
                                 "lossy", lossy, "skipped", "binary", (json_int_t)binary,
                                 "too_large", (json_int_t)large, "unreadable",
-                                (json_int_t)(unreadable + stats.unreadable), "not_followed",
+                                (json_int_t)unreadable, "not_followed",
                                 (json_int_t)c.skipped_other);
     if (out->structured == NULL)
         goto oom;

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#define READ_MAX_OUTPUT (256u * 1024u) /* bytes of file content per call */
+#define READ_MAX_OUTPUT ((size_t)256 << 10) /* bytes of file content per call */
 #define READ_MAX_LIMIT 20000
-#define READ_CHUNK (64u * 1024u)
+#define READ_CHUNK ((size_t)64 << 10)
 
 static const struct nc_arg_spec read_args[] = {
     {.name = "path", .type = NC_ARG_STRING, .required = true, .check = NC_ARG_PATH,

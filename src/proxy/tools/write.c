@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <string.h>
 
-#define WRITE_MAX_CONTENT (4u * 1024u * 1024u)
+#define WRITE_MAX_CONTENT ((size_t)4 << 20)
 
 static const struct nc_arg_spec write_args[] = {
     {.name = "path", .type = NC_ARG_STRING, .required = true, .check = NC_ARG_PATH,

@@ -638,8 +638,9 @@ static int write_temp(int dfd, char *tmp, size_t tmpsz, const void *data, size_t
         goto bad;
     /* Keep the owner when we can (the proxy may run as root in the pod); chown before chmod
      * because chown clears set-id bits and we set the permission bits last. */
-    if (old != NULL && geteuid() == 0)
-        (void)fchown(fd, old->st_uid, old->st_gid);
+    if (old != NULL && geteuid() == 0 && fchown(fd, old->st_uid, old->st_gid) < 0) {
+        /* best effort: a file system without owners (vfat) keeps the proxy's */
+    }
     if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
         r = fail(err, errno, rel);
         goto bad;

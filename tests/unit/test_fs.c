@@ -667,6 +667,19 @@ static void walk_tree(struct ws *w)
     assert_string_equal(wk.list, "b/z:f");
     /* the start must not be reached through a link */
     assert_true(nc_fs_walk(&w->fs, "c", &ops, &wk, &st, &w->err) < 0);
+    /* depth: entries of the deepest allowed level are reported, directories there not entered */
+    put_dir(w->root, "b/c");
+    put_file(w->root, "b/c/deep", "");
+    memset(&wk, 0, sizeof(wk));
+    ops.max_depth = 2;
+    assert_int_equal(nc_fs_walk(&w->fs, "b", &ops, &wk, &st, &w->err), 0);
+    assert_string_equal(wk.list, "b/c:d b/c/deep:f b/z:f");
+    memset(&wk, 0, sizeof(wk));
+    ops.max_depth = 1;
+    assert_int_equal(nc_fs_walk(&w->fs, "b", &ops, &wk, &st, &w->err), 0);
+    assert_string_equal(wk.list, "b/c:d b/z:f");
+    assert_int_equal(st.too_deep, 1);
+    ops.max_depth = 0;
     /* cancellation */
     memset(&wk, 0, sizeof(wk));
     wk.stop_after = 2;

@@ -219,9 +219,10 @@ static int glob_exec(const struct nc_tool_env *env, struct nc_tool_plan *plan,
                           g.capped ? "more than " : "", g.n) < 0)
             goto oom;
     }
-    out->structured = json_pack("{s:o,s:I,s:b,s:I}", "results", list, "count", (json_int_t)shown,
-                                "truncated", shown < g.n || g.capped, "unreadable_dirs",
-                                (json_int_t)stats.unreadable);
+    out->structured = json_pack("{s:o,s:I,s:b,s:I,s:I}", "results", list, "count",
+                                (json_int_t)shown, "truncated", shown < g.n || g.capped,
+                                "unreadable_dirs", (json_int_t)stats.unreadable, "too_deep_dirs",
+                                (json_int_t)stats.too_deep);
     list = NULL;
     if (out->structured == NULL)
         goto oom;

@@ -969,13 +969,14 @@ static int grep_exec(const struct nc_tool_env *env, struct nc_tool_plan *plan,
                       s.max) < 0)
         goto oom;
     unreadable += stats.unreadable;
-    out->structured = json_pack("{s:I,s:I,s:I,s:b,s:b,s:{s:I,s:I,s:I,s:I}}", "matches",
+    out->structured = json_pack("{s:I,s:I,s:I,s:b,s:b,s:{s:I,s:I,s:I,s:I,s:I}}", "matches",
                                 (json_int_t)total, "files_matched", (json_int_t)nfiles_matched,
                                 "files_searched", (json_int_t)c.nfiles, "truncated", truncated,
                                 "lossy", lossy, "skipped", "binary", (json_int_t)binary,
                                 "too_large", (json_int_t)large, "unreadable",
                                 (json_int_t)unreadable, "not_followed",
-                                (json_int_t)c.skipped_other);
+                                (json_int_t)c.skipped_other, "too_deep",
+                                (json_int_t)stats.too_deep);
     if (out->structured == NULL)
         goto oom;
     out->text = nc_buf_steal(&text);

@@ -84,17 +84,6 @@ static void setup(void)
     nc_grep_set_workers(1);
 }
 
-static bool valid_utf8(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        size_t k = nc_utf8_seq((const unsigned char *)s + i, n - i);
-        if (k == 0)
-            return false;
-        i += k;
-    }
-    return true;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -126,7 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     size_t sl = strnlen(plan.summary, sizeof(plan.summary));
     CHECK(sl > 0 && sl < sizeof(plan.summary));
-    CHECK(valid_utf8(plan.summary, sl));
+    CHECK(nc_utf8_valid(plan.summary, sl));
     CHECK(strchr(plan.summary, '\n') == NULL);
     CHECK(echoes || strstr(plan.summary, root) == NULL);
     CHECK(plan.path[0] != '\0');
@@ -153,7 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             rc = t->exec(&env, &plan, &out, &err);
             if (rc == 0) {
                 CHECK(out.text != NULL);
-                CHECK(valid_utf8(out.text, strlen(out.text)));
+                CHECK(nc_utf8_valid(out.text, strlen(out.text)));
                 CHECK(echoes || strstr(out.text, root) == NULL);
                 CHECK(echoes || strstr(out.text, "fuzz-must-not-see") == NULL);
                 CHECK(!out.is_error || out.kind != NULL);

@@ -172,34 +172,6 @@ int nc_tool_fail_fs(struct nc_tool_output *out, const struct nc_err *err)
 
 /* ---- text ---------------------------------------------------------------------------- */
 
-size_t nc_utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    if (c < 0xc2 || c > 0xf4)
-        return 0; /* continuation byte, overlong lead (c0, c1) or beyond U+10FFFF */
-    if (c < 0xe0) {
-        return n >= 2 && (s[1] & 0xc0u) == 0x80u ? 2u : 0u;
-    }
-    if (c < 0xf0) {
-        if (n < 3 || (s[1] & 0xc0u) != 0x80u || (s[2] & 0xc0u) != 0x80u)
-            return 0;
-        if (c == 0xe0 && s[1] < 0xa0)
-            return 0; /* overlong */
-        if (c == 0xed && s[1] >= 0xa0)
-            return 0; /* surrogates */
-        return 3;
-    }
-    if (n < 4 || (s[1] & 0xc0u) != 0x80u || (s[2] & 0xc0u) != 0x80u || (s[3] & 0xc0u) != 0x80u)
-        return 0;
-    if (c == 0xf0 && s[1] < 0x90)
-        return 0; /* overlong */
-    if (c == 0xf4 && s[1] >= 0x90)
-        return 0; /* beyond U+10FFFF */
-    return 4;
-}
-
 static int buf_reserve(struct nc_buf *b, size_t n)
 {
     size_t need;
@@ -264,7 +236,7 @@ static int put_transformed(struct nc_buf *b, const char *s, size_t n, bool name,
     size_t out = 0;
     /* First pass: the output length, so the cap check stays all or nothing. */
     for (size_t i = 0; i < n;) {
-        size_t k = nc_utf8_seq(u + i, n - i);
+        size_t k = u[i] == 0 ? 0 : nc_utf8_seq(u + i, n - i);
         if (k == 0) {
             out += name ? 4u : 3u; /* \xNN or U+FFFD */
             i++;
@@ -286,7 +258,8 @@ static int put_transformed(struct nc_buf *b, const char *s, size_t n, bool name,
     if (buf_reserve(b, out) < 0)
         return -ENOMEM;
     for (size_t i = 0; i < n;) {
-        size_t k = nc_utf8_seq(u + i, n - i);
+        /* a NUL would end the C string the text travels in: replaced too */
+        size_t k = u[i] == 0 ? 0 : nc_utf8_seq(u + i, n - i);
         char *d = b->p + b->len;
         if ((k == 0 && name) || (name && k == 1 && (u[i] < 0x20 || u[i] == 0x7f))) {
             d[0] = '\\';

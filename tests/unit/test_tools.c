@@ -604,6 +604,16 @@ static void read_caps(void **state)
     assert_string_equal(ok(w, &nc_tool_read, "{\"path\":\"long\",\"offset\":2}", &c), "z");
     call_free(&c);
     free(big);
+    /* a NUL past the binary probe cannot cut the text short: replaced, and said */
+    char nul[9000];
+    memset(nul, 'n', sizeof(nul));
+    nul[8500] = '\0';
+    nul[sizeof(nul) - 1u] = '\n';
+    put_bytes(w, "late-nul", nul, sizeof(nul));
+    ok(w, &nc_tool_read, "{\"path\":\"late-nul\"}", &c);
+    assert_int_equal(strlen(c.out.text), sizeof(nul) + 2u);
+    assert_true(bget(c.out.structured, "lossy"));
+    call_free(&c);
     /* invalid UTF-8 is replaced, and said */
     put(w, "latin1", "caf\xe9\n");
     assert_string_equal(ok(w, &nc_tool_read, "{\"path\":\"latin1\"}", &c), "caf\xef\xbf\xbd\n");

@@ -9,6 +9,7 @@
 
 #include "proxy/fs.h"
 #include "proxy/tool.h"
+#include "util/utf8.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -92,7 +93,8 @@ struct nc_buf {
 };
 int nc_buf_put(struct nc_buf *b, const char *s, size_t n);
 __attribute__((format(printf, 2, 3))) int nc_buf_printf(struct nc_buf *b, const char *fmt, ...);
-/* Appends s with each invalid UTF-8 sequence replaced by U+FFFD (*lossy set when one was). */
+/* Appends s with each invalid UTF-8 sequence and each NUL replaced by U+FFFD (*lossy set when
+ * one was). */
 int nc_buf_put_utf8(struct nc_buf *b, const char *s, size_t n, bool *lossy);
 /* Appends a file name: control bytes, invalid UTF-8 and '\' are written as \xNN and \\, so a
  * name cannot forge an output line. */
@@ -100,8 +102,6 @@ int nc_buf_put_name(struct nc_buf *b, const char *s, size_t n);
 /* Returns the NUL-terminated text (an empty string for an empty buffer) and resets b. */
 char *nc_buf_steal(struct nc_buf *b);
 void nc_buf_free(struct nc_buf *b);
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is not one. */
-size_t nc_utf8_seq(const unsigned char *s, size_t n);
 
 /* realloc for n elements of size bytes, refusing a product that overflows (reallocarray,
  * written with realloc so that gcc -fanalyzer follows the ownership). */

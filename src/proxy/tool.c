@@ -177,7 +177,7 @@ static int buf_reserve(struct nc_buf *b, size_t n)
     size_t need;
     if (__builtin_add_overflow(b->len, n, &need) || need == SIZE_MAX)
         return -ENOMEM;
-    if (need + 1u <= b->cap)
+    if (b->p != NULL && need + 1u <= b->cap)
         return 0;
     size_t ncap = b->cap == 0 ? 256u : b->cap;
     while (ncap < need + 1u) {

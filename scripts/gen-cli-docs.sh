@@ -24,7 +24,14 @@ section() { # title, args...
 printf '## nucleus\n\n```\n'; "$n" --help; printf '```\n\n'
 section profiles profiles
 section "policy (show, check, meet, explain)" policy
+section run run
+section mcp mcp
+section ps ps
 section exec exec
+section proxy proxy
+section approvals approvals
+section approve approve
+section deny deny
 section demo demo
 section doctor doctor
 section "audit (verify, show)" audit

@@ -10,6 +10,8 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 static const char help[] =
@@ -36,6 +38,7 @@ static const char help[] =
     "  --allow-degraded=MECH  run even though the kernel lacks MECH (userns, landlock,\n"
     "                         landlock-net, landlock-scope, seccomp); printed on stderr\n"
     "  --quiet                no notices on stderr\n"
+    "  --die-with-parent      end the pod when the process that started nucleus exec dies\n"
     "  --verbose              report on stderr which mechanisms isolated the pod and which\n"
     "                         one held each limit (cgroup2, cgroup1 or rlimit)\n"
     "\n"
@@ -134,6 +137,15 @@ int nc_cmd_exec(int argc, char **argv)
         }
         if (a[0] != '-')
             break; /* the command starts here */
+        if (strcmp(a, "--die-with-parent") == 0) {
+            /* The pod init already dies with this process; this makes this process die with
+             * its own parent, so a pod started by a program (the orchestrator, the proxy)
+             * cannot outlive it, even after SIGKILL. */
+            pid_t parent = getppid();
+            if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent)
+                return 125;
+            continue;
+        }
         if (strcmp(a, "--quiet") == 0 || strcmp(a, "--verbose") == 0) {
             quiet = a[2] == 'q';
             verbose = a[2] == 'v';

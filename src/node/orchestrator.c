@@ -305,6 +305,7 @@ static pid_t spawn_pod(const char *exe, const struct nc_run_config *cfg, const c
     argv[n++] = "--timeout";
     argv[n++] = timeout;
     argv[n++] = "--quiet";
+    argv[n++] = "--die-with-parent";
 #ifdef __SANITIZE_ADDRESS__
     /* The sanitizer build of the test suite: LeakSanitizer cannot work in a process that is
      * PID 2 of a new pid namespace, so the proxy in the pod runs without it. */

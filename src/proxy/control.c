@@ -403,10 +403,14 @@ json_t *nc_control_pods(struct nc_err *err)
         if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
             json_array_append_new(arr, json_string(de->d_name));
         } else if (errno == ECONNREFUSED || errno == ENOENT) {
-            /* The pod is gone without cleaning up (killed): remove its leftovers. */
-            snprintf(ipath, sizeof(ipath), "%s/info.json", dpath);
+            /* The pod is gone without cleaning up (killed): remove its leftovers, the
+             * files nucleus puts there and nothing else. */
+            static const char *const leftovers[] = {"info.json", "mcp.sock", "mcp.json"};
             unlink(sock);
-            unlink(ipath);
+            for (size_t k = 0; k < sizeof(leftovers) / sizeof(leftovers[0]); k++) {
+                snprintf(ipath, sizeof(ipath), "%s/%s", dpath, leftovers[k]);
+                unlink(ipath);
+            }
             rmdir(dpath);
         }
         close(fd);

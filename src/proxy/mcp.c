@@ -89,8 +89,11 @@ static void send_error(struct server *s, json_t *id, int code, const char *messa
 
 static struct call *call_find_locked(struct server *s, const json_t *id)
 {
+    /* A cancelled call keeps its slot until it has stopped, but its id is free again: the
+     * client has forgotten it. */
     for (size_t i = 0; i < s->ncalls; i++)
-        if (s->calls[i].used && json_equal(s->calls[i].id, id))
+        if (s->calls[i].used && !atomic_load(&s->calls[i].cancelled) &&
+            json_equal(s->calls[i].id, id))
             return &s->calls[i];
     return NULL;
 }
@@ -193,8 +196,15 @@ static void handle_initialize(struct server *s, struct nc_rpc_msg *m)
     json_t *v = m->params != NULL ? json_object_get(m->params, "protocolVersion") : NULL;
     json_t *result;
     if (s->initialized) {
-        send_error(s, m->id, NC_RPC_INVALID_REQUEST, "already initialized");
-        return;
+        /* A new client on the same session (under `nucleus run`, an agent that reconnects
+         * through a new bridge).  The calls of the previous client are cancelled, so none of
+         * their answers reaches the new one; the session's exposure, budget and approvals
+         * carry over. */
+        pthread_mutex_lock(&s->mu);
+        for (size_t i = 0; i < s->ncalls; i++)
+            if (s->calls[i].used)
+                atomic_store(&s->calls[i].cancelled, true);
+        pthread_mutex_unlock(&s->mu);
     }
     if (v == NULL || !json_is_string(v)) {
         send_error(s, m->id, NC_RPC_INVALID_PARAMS, "protocolVersion (a string) is required");

@@ -136,6 +136,7 @@ int nc_spawn_in_pod(const struct nc_spawn_opts *o, struct nc_spawn_result *r, st
     argv[n++] = "--timeout";
     argv[n++] = timeout;
     argv[n++] = "--quiet";
+    argv[n++] = "--die-with-parent";
     argv[n++] = "--";
     if (o->cwd != NULL && strcmp(o->cwd, ".") != 0 && o->cwd[0] != '\0') {
         /* The pod starts in the workspace; env(1) changes into the (already validated,

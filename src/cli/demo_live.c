@@ -78,7 +78,8 @@ static const struct {
 };
 
 struct agent {
-    pid_t pid;
+    pid_t pid;     /* the agent's MCP channel: nucleus mcp (or the standalone proxy) */
+    pid_t run_pid; /* nucleus run, when pods work here */
     int to, from;
     struct nc_rpc_reader rd;
     int next_id;
@@ -189,14 +190,11 @@ static void show(const char *agent_says, json_t *res, const char *want_kind)
            agent_says);
 }
 
-static int start_proxy(struct agent *a, const char *exe, const char *ws, const char *pol,
-                       const char *log)
+/* Starts argv with stdin/stdout on pipes to the demo (stderr silenced). */
+static int start_child(struct agent *a, const char *exe, const char **argv)
 {
     int in[2], out[2];
     posix_spawn_file_actions_t fa;
-    const char *argv[] = {"nucleus", "proxy",  "--stdio", "--workspace",     ws, "--policy",
-                          pol,       "--pod-id", "demo",  "--audit", log, "--approval-wait",
-                          "0",       NULL};
     if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
         return -1;
     posix_spawn_file_actions_init(&fa);
@@ -218,6 +216,53 @@ static int start_proxy(struct agent *a, const char *exe, const char *ws, const c
     return nc_rpc_reader_init(&a->rd, a->from, -1);
 }
 
+/* The whole enforced path: `nucleus run` (a pod with the proxy in it) and the agent's bridge
+ * `nucleus mcp --pod demo`.  Where pods cannot be created (no user namespaces), the demo
+ * falls back to the standalone proxy and says so.  Returns 1 with a pod, 0 without. */
+static int start_session(struct agent *a, const char *exe, const char *ws, const char *pol,
+                         const char *run, const char *log)
+{
+    const char *run_argv[] = {"nucleus", "run", "--policy", pol, "--workspace", ws,
+                              "--pod-id", "demo", "--approval-wait", "0", "--quiet", NULL};
+    const char *mcp_argv[] = {"nucleus", "mcp", "--pod", "demo", NULL};
+    const char *proxy_argv[] = {"nucleus", "proxy",  "--stdio", "--workspace",     ws,
+                                "--policy", pol,     "--pod-id", "demo", "--audit", log,
+                                "--approval-wait",   "0",        NULL};
+    char sock[PATH_MAX];
+    posix_spawn_file_actions_t fa;
+    if (snprintf(sock, sizeof(sock), "%s/pods/demo/mcp.sock", run) >= (int)sizeof(sock))
+        return -1;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    if (posix_spawn(&a->run_pid, exe, &fa, NULL, (char *const *)(void *)run_argv, environ) ==
+        0) {
+        for (int i = 0; i < 150; i++) {
+            struct timespec ts = {0, 100000000L};
+            int st;
+            if (access(sock, F_OK) == 0)
+                break;
+            if (waitpid(a->run_pid, &st, WNOHANG) == a->run_pid) {
+                a->run_pid = -1;
+                break;
+            }
+            nanosleep(&ts, NULL);
+        }
+    } else {
+        a->run_pid = -1;
+    }
+    posix_spawn_file_actions_destroy(&fa);
+    if (a->run_pid > 0 && access(sock, F_OK) == 0)
+        return start_child(a, exe, mcp_argv) < 0 ? -1 : 1;
+    if (a->run_pid > 0) {
+        kill(a->run_pid, SIGTERM);
+        waitpid(a->run_pid, NULL, 0);
+        a->run_pid = -1;
+    }
+    return start_child(a, exe, proxy_argv) < 0 ? -1 : 0;
+}
+
 static void heading(const char *title)
 {
     printf("\n%s== %s ==%s\n", nc_cli_sgr(stdout, "\033[1;36m"), title,
@@ -230,9 +275,13 @@ static void remove_tree(const char *dir)
      * names found on disk. */
     static const char *const rm[] = {
         "ws/src/app.py", "ws/notes/customers.csv", "ws/.env", "ws/inbox/issue-42.md",
-        "ws/src", "ws/notes", "ws/inbox", "ws", "state/audit.key", "state/audit.jsonl", "state",
-        "run/pods", "run", "policy.yaml"};
+        "ws/src", "ws/notes", "ws/inbox", "ws", "state/audit.key", "state/approval.key",
+        "state/audit/demo.jsonl", "state/audit", "state", "run/pods", "run", "policy.yaml"};
     char p[PATH_MAX];
+    if (getenv("NUCLEUS_DEMO_KEEP") != NULL) {
+        printf("(kept %s)\n", dir);
+        return;
+    }
     for (size_t i = 0; i < sizeof(rm) / sizeof(rm[0]); i++) {
         snprintf(p, sizeof(p), "%s/%s", dir, rm[i]);
         if (unlink(p) < 0)
@@ -246,7 +295,8 @@ int nc_demo_live(void)
     char dir[] = "/tmp/nucleus-demo-XXXXXX";
     char ws[PATH_MAX], pol[PATH_MAX], state[PATH_MAX], run[PATH_MAX], log[PATH_MAX],
         exe[PATH_MAX], id[64] = "";
-    struct agent a = {.pid = -1, .to = -1, .from = -1};
+    struct agent a = {.pid = -1, .run_pid = -1, .to = -1, .from = -1};
+    int pod;
     json_t *r;
     ssize_t el;
 
@@ -259,9 +309,11 @@ int nc_demo_live(void)
     snprintf(pol, sizeof(pol), "%s/policy.yaml", dir);
     snprintf(state, sizeof(state), "%s/state", dir);
     snprintf(run, sizeof(run), "%s/run", dir);
-    snprintf(log, sizeof(log), "%s/state/audit.jsonl", dir);
+    snprintf(log, sizeof(log), "%s/state/audit/demo.jsonl", dir);
     el = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (el <= 0 || mkdir(ws, 0755) < 0 || mkdir(state, 0700) < 0 || mkdir(run, 0700) < 0) {
+    if (el <= 0 || mkdir(ws, 0755) < 0 || mkdir(state, 0700) < 0 || mkdir(run, 0700) < 0 ||
+        snprintf(log, sizeof(log), "%s/state/audit", dir) < 0 || mkdir(log, 0700) < 0 ||
+        snprintf(log, sizeof(log), "%s/state/audit/demo.jsonl", dir) < 0) {
         nc_cli_error("cannot prepare the demo workspace");
         remove_tree(dir);
         return 1;
@@ -277,13 +329,20 @@ int nc_demo_live(void)
 
     heading("5. Live: a scripted agent meets the real tool proxy");
     printf("  A sample repository: src/app.py, notes/customers.csv (private), .env (a secret),\n"
-           "  inbox/issue-42.md (an issue from a bug tracker, marked untrusted).  The agent\n"
-           "  talks MCP to 'nucleus proxy --stdio'; every call is checked and audited.\n\n");
-    if (start_proxy(&a, exe, ws, pol, log) < 0) {
-        nc_cli_error("cannot start the proxy: %s", strerror(errno));
+           "  inbox/issue-42.md (an issue from a bug tracker, marked untrusted).\n");
+    pod = start_session(&a, exe, ws, pol, run, log);
+    if (pod < 0) {
+        nc_cli_error("cannot start the session: %s", strerror(errno));
         remove_tree(dir);
         return 1;
     }
+    if (pod == 1)
+        printf("  'nucleus run' put the tool proxy in a pod; the agent talks MCP to it through\n"
+               "  'nucleus mcp --pod demo'.  Every call is checked and audited outside the pod.\n\n");
+    else
+        printf("  %sPods cannot be created here (see 'nucleus doctor'), so the agent talks to a\n"
+               "  standalone 'nucleus proxy --stdio'; the policy decisions are the same.%s\n\n",
+               nc_cli_sgr(stdout, "\033[33m"), nc_cli_sgr(stdout, "\033[0m"));
     r = rpc(&a, "initialize",
             json_pack("{s:s, s:{}, s:{s:s, s:s}}", "protocolVersion", "2025-11-25",
                       "capabilities", "clientInfo", "name", "demo-agent", "version", "1"));
@@ -367,14 +426,21 @@ int nc_demo_live(void)
     json_decref(exfil);
     printf("  (Had it been approved, the command would still run in a pod without network.)\n");
 
-    /* End the session: the proxy closes the audit log with a checkpoint. */
+    /* End the session: the agent leaves, the session closes the audit log with a
+     * checkpoint. */
     close(a.to);
     a.to = -1;
     {
         int st = 0;
         while (waitpid(a.pid, &st, 0) < 0 && errno == EINTR)
             ;
-        expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the proxy exits cleanly");
+        expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the agent's channel closes cleanly");
+        if (a.run_pid > 0) {
+            kill(a.run_pid, SIGTERM);
+            while (waitpid(a.run_pid, &st, 0) < 0 && errno == EINTR)
+                ;
+            expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the session ends cleanly");
+        }
     }
     nc_rpc_reader_free(&a.rd);
     close(a.from);

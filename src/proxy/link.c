@@ -440,6 +440,8 @@ static json_t *do_audit(struct nc_link_server *s, json_t *req)
     int outcome = nc_audit_outcome_parse(json_string_value(json_object_get(e, "outcome")));
     json_t *params = json_object_get(e, "params");
     struct nc_err err = {0};
+    if (json_is_null(params))
+        params = NULL;
     if (op == NULL || outcome < 0 || (params != NULL && !json_is_object(params)))
         return refuse("malformed audit event");
     struct nc_audit_event ev = {

@@ -38,7 +38,9 @@ static const char help[] =
     "  --allow-degraded=MECH  run even though the kernel lacks MECH (userns, landlock,\n"
     "                         landlock-net, landlock-scope, seccomp); printed on stderr\n"
     "  --quiet                no notices on stderr\n"
-    "  --die-with-parent      end the pod when the process that started nucleus exec dies\n"
+    "  --die-with-parent[=PID]\n"
+    "                         end the pod when the process that started nucleus exec (PID,\n"
+    "                         if given) dies\n"
     "  --verbose              report on stderr which mechanisms isolated the pod and which\n"
     "                         one held each limit (cgroup2, cgroup1 or rlimit)\n"
     "\n"
@@ -137,11 +139,19 @@ int nc_cmd_exec(int argc, char **argv)
         }
         if (a[0] != '-')
             break; /* the command starts here */
-        if (strcmp(a, "--die-with-parent") == 0) {
+        if (strncmp(a, "--die-with-parent", 17) == 0 && (a[17] == '\0' || a[17] == '=')) {
             /* The pod init already dies with this process; this makes this process die with
              * its own parent, so a pod started by a program (the orchestrator, the proxy)
-             * cannot outlive it, even after SIGKILL. */
+             * cannot outlive it, even after SIGKILL.  With =PID the parent is named: if it
+             * died before the death signal was armed, we are already orphaned and stop. */
             pid_t parent = getppid();
+            if (a[17] == '=') {
+                char *end = NULL;
+                long v = strtol(a + 18, &end, 10);
+                if (end == a + 18 || *end != '\0' || v <= 0)
+                    return nc_cli_usage("exec", "--die-with-parent=PID needs a process id");
+                parent = (pid_t)v;
+            }
             if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent)
                 return 125;
             continue;

@@ -288,7 +288,7 @@ static pid_t spawn_pod(const char *exe, const struct nc_run_config *cfg, const c
                        int pfd, int link_fd, int efd, int in_fd, int out_fd,
                        struct nc_err *err)
 {
-    char timeout[24], wait_s[24];
+    char timeout[24], wait_s[24], parent_opt[48];
     const char *argv[40];
     size_t n = 0;
     posix_spawn_file_actions_t fa;
@@ -296,6 +296,7 @@ static pid_t spawn_pod(const char *exe, const struct nc_run_config *cfg, const c
     uint64_t t = cfg->policy->limits.timeout_s;
     snprintf(timeout, sizeof(timeout), "%" PRIu64, t == 0 || t > 31536000 ? 31536000 : t);
     snprintf(wait_s, sizeof(wait_s), "%" PRIu64, cfg->approval_wait_s);
+    snprintf(parent_opt, sizeof(parent_opt), "--die-with-parent=%ld", (long)getpid());
     argv[n++] = "nucleus";
     argv[n++] = "exec";
     argv[n++] = "--policy";
@@ -305,7 +306,7 @@ static pid_t spawn_pod(const char *exe, const struct nc_run_config *cfg, const c
     argv[n++] = "--timeout";
     argv[n++] = timeout;
     argv[n++] = "--quiet";
-    argv[n++] = "--die-with-parent";
+    argv[n++] = parent_opt;
 #ifdef __SANITIZE_ADDRESS__
     /* The sanitizer build of the test suite: LeakSanitizer cannot work in a process that is
      * PID 2 of a new pid namespace, so the proxy in the pod runs without it. */

@@ -102,7 +102,7 @@ int nc_spawn_in_pod(const struct nc_spawn_opts *o, struct nc_spawn_result *r, st
 {
     _cleanup_close_ int pfd = -1;
     int outp[2] = {-1, -1}, errp[2] = {-1, -1}, inp[2] = {-1, -1};
-    char timeout[24];
+    char timeout[24], parent_opt[48];
     const char **argv = NULL;
     size_t n = 0, stdin_off = 0;
     posix_spawn_file_actions_t fa;
@@ -127,6 +127,7 @@ int nc_spawn_in_pod(const struct nc_spawn_opts *o, struct nc_spawn_result *r, st
         goto out;
     }
     snprintf(timeout, sizeof(timeout), "%" PRIu64, o->timeout_s);
+    snprintf(parent_opt, sizeof(parent_opt), "--die-with-parent=%ld", (long)getpid());
     argv[n++] = "nucleus";
     argv[n++] = "exec";
     argv[n++] = "--policy";
@@ -136,7 +137,7 @@ int nc_spawn_in_pod(const struct nc_spawn_opts *o, struct nc_spawn_result *r, st
     argv[n++] = "--timeout";
     argv[n++] = timeout;
     argv[n++] = "--quiet";
-    argv[n++] = "--die-with-parent";
+    argv[n++] = parent_opt;
     argv[n++] = "--";
     if (o->cwd != NULL && strcmp(o->cwd, ".") != 0 && o->cwd[0] != '\0') {
         /* The pod starts in the workspace; env(1) changes into the (already validated,

@@ -181,12 +181,12 @@ def start_holding(pod, ws):
     wait_for(lambda: os.path.exists(f"{TMP}/run/pods/{pod}/mcp.sock"))
     ag = subprocess.Popen(["python3", AGENT, NUCLEUS, "hold", "60"], env=agent_env(pod),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    held = wait_for(lambda: bool(pgrep("sleep 60")))
+    held = wait_for(lambda: bool(pgrep("^sleep 60$")))
     return orch, ag, held
 
 
 def no_orphans():
-    return wait_for(lambda: not pgrep("sleep 60") and not pgrep("proxy --stdio --link-fd"), 15)
+    return wait_for(lambda: not pgrep("sleep 60") and not pgrep("proxy --stdio --link-fd"), 30)
 
 
 # ---- kill -9 of the proxy -------------------------------------------------------------------------

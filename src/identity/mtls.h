@@ -74,7 +74,9 @@ struct nc_mtls_conn;
 /* Runs the TLS 1.3 handshake on fd (a connected stream socket), as server or client per the
  * context.  Ownership of fd passes to the call in every case: on success it belongs to the
  * connection (closed by nc_mtls_conn_free), on failure it is closed.  timeout_ms < 0 waits
- * forever.  On failure: < 0 with err (EACCES: the peer failed authentication or
+ * forever.  TLS 1.3 lets a client finish its handshake before the server has judged the
+ * client's certificate: a client whose certificate the server refuses learns it on its first
+ * nc_mtls_read (the server's alert), and the server never sees its data.  On failure: < 0 with err (EACCES: the peer failed authentication or
  * authorization; EPROTO: not TLS 1.3 or a broken handshake; ETIMEDOUT) and the failure
  * callback has been called once. */
 int nc_mtls_accept(struct nc_mtls_ctx *ctx, int fd, int timeout_ms, struct nc_mtls_conn **out,
@@ -84,6 +86,8 @@ int nc_mtls_connect(struct nc_mtls_ctx *ctx, int fd, int timeout_ms,
 
 /* The authenticated and authorized peer. */
 const struct nc_spiffe_id *nc_mtls_conn_peer(const struct nc_mtls_conn *c);
+/* The peer's leaf certificate (borrowed; for audit records: serial, notAfter). */
+X509 *nc_mtls_conn_peer_cert(const struct nc_mtls_conn *c);
 int nc_mtls_conn_fd(const struct nc_mtls_conn *c);
 /* Reads up to n bytes: > 0 bytes read, 0 when the peer closed (close_notify or EOF), < 0 on
  * error (ETIMEDOUT after timeout_ms, EPROTO, ECONNRESET, ...). */

@@ -322,6 +322,27 @@ static int read_pem_certs(const char *pem, size_t len, STACK_OF(X509) *out, cons
     return n;
 }
 
+STACK_OF(X509) *nc_pem_load_certs(const char *path, struct nc_err *err)
+{
+    size_t len = 0;
+    _cleanup_free_ char *pem = nc_read_file(path, NC_PEM_MAX, &len, err);
+    if (pem == NULL)
+        return NULL;
+    STACK_OF(X509) *st = sk_X509_new_null();
+    if (st == NULL) {
+        nc_err_set(err, ENOMEM, "out of memory");
+        return NULL;
+    }
+    int n = read_pem_certs(pem, len, st, path, err);
+    if (n <= 0) {
+        if (n == 0)
+            nc_err_set(err, EINVAL, "%s: no certificate", path);
+        sk_X509_pop_free(st, X509_free);
+        return NULL;
+    }
+    return st;
+}
+
 struct nc_bundle *nc_bundle_from_pem(const char *pem, size_t len, struct nc_err *err)
 {
     struct nc_bundle *b = nc_bundle_new(err);

@@ -133,6 +133,11 @@ time_t nc_svid_renew_at(const struct nc_svid *s);
 int nc_svid_write_dir(const struct nc_svid *s, const struct nc_bundle *b, const char *dir,
                       struct nc_err *err);
 
+/* Reads every CERTIFICATE of a PEM file, in order, without judging them (for display and
+ * for loaders that apply their own rules).  NULL with err when a block does not parse, a block
+ * is not a certificate, or there is none.  Free with sk_X509_pop_free(s, X509_free). */
+STACK_OF(X509) *nc_pem_load_certs(const char *path, struct nc_err *err);
+
 /* ---- small helpers shared with ca.c ------------------------------------------------------- */
 
 /* Writes len bytes to path atomically with the given mode (temporary file in the same

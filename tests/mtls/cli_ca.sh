@@ -1,0 +1,3 @@
+#!/bin/sh
+. "$(dirname "$0")/../cli/tap.sh"
+done_testing

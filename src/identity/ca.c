@@ -397,7 +397,7 @@ static EVP_PKEY *load_key(const char *path, struct nc_err *err)
                    (unsigned)(st.st_mode & 07777));
         return NULL;
     }
-    char *pem = nc_read_file(path, 64 * 1024, &len, err);
+    char *pem = nc_read_file(path, (size_t)64 * 1024, &len, err);
     if (pem == NULL)
         return NULL;
     BIO *b = BIO_new_mem_buf(pem, (int)len);

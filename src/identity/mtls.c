@@ -495,7 +495,7 @@ uint64_t nc_mtls_ctx_generation(struct nc_mtls_ctx *ctx)
 
 static void peer_addr(int fd, char *out, size_t n)
 {
-    struct sockaddr_storage ss;
+    struct sockaddr_storage ss = {0};
     socklen_t len = sizeof(ss);
     out[0] = '\0';
     if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)

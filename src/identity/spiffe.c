@@ -213,6 +213,8 @@ int nc_spiffe_rule_parse(const char *s, struct nc_spiffe_rule *out, struct nc_er
     struct nc_err perr = {0};
     size_t len;
 
+    out->id.len = 0;
+    out->id.td_len = 0;
     if (s == NULL || s[0] == '\0')
         return nc_err_set(err, EINVAL, "empty rule");
     len = strnlen(s, NC_SPIFFE_ID_MAX + 3);
@@ -259,9 +261,8 @@ int nc_spiffe_rule_format(const struct nc_spiffe_rule *r, char *out, size_t outs
 
 bool nc_spiffe_rule_match(const struct nc_spiffe_rule *r, const struct nc_spiffe_id *id)
 {
-    size_t root = NC_SPIFFE_SCHEME_LEN + id->td_len;
-    if (r == NULL || id == NULL || id->len <= root) /* no path: never a workload */
-        return false;
+    if (r == NULL || id == NULL || id->len <= NC_SPIFFE_SCHEME_LEN + id->td_len)
+        return false; /* no path: never a workload */
     switch (r->kind) {
     case NC_SPIFFE_RULE_EXACT:
         return nc_spiffe_id_equal(&r->id, id);

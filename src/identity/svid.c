@@ -637,7 +637,7 @@ struct nc_svid *nc_svid_load(const char *cert_path, const char *key_path, struct
     _cleanup_free_ char *cpem = nc_read_file(cert_path, NC_PEM_MAX, &clen, err);
     if (cpem == NULL)
         return NULL;
-    _cleanup_free_ char *kpem = nc_read_file(key_path, 64 * 1024, &klen, err);
+    _cleanup_free_ char *kpem = nc_read_file(key_path, (size_t)64 * 1024, &klen, err);
     if (kpem == NULL)
         return NULL;
 

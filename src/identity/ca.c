@@ -577,6 +577,50 @@ out:
     return s;
 }
 
+/* True when the bundle file in dir holds exactly the CA bundle's certificates, in order. */
+static bool same_bundle(const struct nc_bundle *want, const char *path)
+{
+    struct nc_err e = {0};
+    struct nc_bundle *have = nc_bundle_load(path, &e);
+    bool same = have != NULL && nc_bundle_count(have) == nc_bundle_count(want);
+    for (size_t i = 0; same && i < nc_bundle_count(want); i++)
+        same = X509_cmp(nc_bundle_cert(have, i), nc_bundle_cert(want, i)) == 0;
+    nc_bundle_free(have);
+    return same;
+}
+
+int nc_ca_ensure_svid(const struct nc_ca *ca, const struct nc_spiffe_id *id,
+                      const struct nc_issue_opts *opts, const char *dir, struct nc_err *err)
+{
+    char cp[PATH_MAX], kp[PATH_MAX], bp[PATH_MAX];
+    struct nc_err e = {0};
+    struct nc_spiffe_id got;
+    time_t now = opts != NULL && opts->now != 0 ? opts->now : time(NULL);
+    int n1 = snprintf(cp, sizeof(cp), "%s/%s", dir, NC_SVID_CERT_FILE);
+    int n2 = snprintf(kp, sizeof(kp), "%s/%s", dir, NC_SVID_KEY_FILE);
+    int n3 = snprintf(bp, sizeof(bp), "%s/%s", dir, NC_SVID_BUNDLE_FILE);
+    if (n1 < 0 || (size_t)n1 >= sizeof(cp) || n2 < 0 || (size_t)n2 >= sizeof(kp) || n3 < 0 ||
+        (size_t)n3 >= sizeof(bp))
+        return nc_err_set(err, ENAMETOOLONG, "directory name too long");
+
+    /* Is what is there still good?  Any doubt means: issue a new one. */
+    struct nc_svid *cur = nc_svid_load(cp, kp, &e);
+    bool good = cur != NULL && nc_spiffe_id_equal(nc_svid_id(cur), id) &&
+                now < nc_svid_renew_at(cur) &&
+                nc_svid_verify_chain(nc_svid_leaf(cur), nc_svid_intermediates(cur), ca->bundle,
+                                     NC_SVID_ROLE_ANY, now, &got, NULL, &e) == 0 &&
+                same_bundle(ca->bundle, bp);
+    nc_svid_free(cur);
+    if (good)
+        return 0;
+    struct nc_svid *s = nc_ca_issue(ca, id, opts, err);
+    if (s == NULL)
+        return -1;
+    int rc = nc_svid_write_dir(s, ca->bundle, dir, err);
+    nc_svid_free(s);
+    return rc < 0 ? -1 : 1;
+}
+
 /* ---- rotation ----------------------------------------------------------------------------- */
 
 static int read_until(const char *path, time_t *until, struct nc_err *err)

@@ -68,6 +68,15 @@ struct nc_issue_opts {
 struct nc_svid *nc_ca_issue(const struct nc_ca *ca, const struct nc_spiffe_id *id,
                             const struct nc_issue_opts *opts, struct nc_err *err);
 
+/* Keeps dir supplied with a fresh SVID for id (what the orchestrator runs for every pod and
+ * client, on a timer): issues and writes svid.pem, svid_key.pem and bundle.pem (atomically)
+ * when the files are missing or unreadable, hold another ID, do not verify against the CA's
+ * bundle, differ from the CA's bundle (a root rotation is under way), or are past half of
+ * their lifetime (opts->now, default the clock).  Returns 1 when it issued, 0 when the current
+ * SVID is still good, < 0 on error (the files are then left as they were). */
+int nc_ca_ensure_svid(const struct nc_ca *ca, const struct nc_spiffe_id *id,
+                      const struct nc_issue_opts *opts, const char *dir, struct nc_err *err);
+
 /* Root rotation in three steps (docs/identity.md, "Rotating the CA"):
  *   PREPARE   make a new root (next.key/next.crt) and add it to bundle.pem; issuance still
  *             uses the current root, so peers learn the new root before meeting it;

@@ -549,6 +549,56 @@ static void test_bundle_refusals(void **state)
     EVP_PKEY_free(k);
 }
 
+static void test_ensure_svid(void **state)
+{
+    struct fx *f = *state;
+    struct nc_err err = {0};
+    char out[256], c[PATH_MAX], k[PATH_MAX];
+    struct nc_spiffe_id id = id_of("spiffe://" TD "/ns/pods/sa/e1");
+    snprintf(out, sizeof(out), "%s/pod", f->dir);
+    assert_int_equal(mkdir(out, 0700), 0);
+    snprintf(c, sizeof(c), "%s/svid.pem", out);
+    snprintf(k, sizeof(k), "%s/svid_key.pem", out);
+    time_t now = time(NULL);
+    struct nc_issue_opts o = {.ttl = 600, .now = now};
+
+    assert_int_equal(nc_ca_ensure_svid(f->ca, &id, &o, out, &err), 1); /* nothing there */
+    struct nc_svid *s1 = nc_svid_load(c, k, &err);
+    assert_non_null(s1);
+    assert_int_equal(nc_ca_ensure_svid(f->ca, &id, &o, out, &err), 0); /* still fresh */
+    o.now = now + 269;                                                  /* before half-life */
+    assert_int_equal(nc_ca_ensure_svid(f->ca, &id, &o, out, &err), 0);
+    o.now = now + 271;                                                  /* past half-life */
+    assert_int_equal(nc_ca_ensure_svid(f->ca, &id, &o, out, &err), 1);
+    struct nc_svid *s2 = nc_svid_load(c, k, &err);
+    assert_non_null(s2);
+    assert_int_not_equal(X509_cmp(nc_svid_leaf(s1), nc_svid_leaf(s2)), 0);
+    o.now = 0;
+    /* Another ID in the directory, or a broken file: replaced. */
+    struct nc_spiffe_id other = id_of("spiffe://" TD "/ns/pods/sa/e2");
+    assert_int_equal(nc_ca_ensure_svid(f->ca, &other, &o, out, &err), 1);
+    FILE *fp = fopen(c, "we");
+    assert_non_null(fp);
+    fputs("junk\n", fp);
+    fclose(fp);
+    assert_int_equal(nc_ca_ensure_svid(f->ca, &other, &o, out, &err), 1);
+    assert_int_equal(nc_ca_ensure_svid(f->ca, &other, &o, out, &err), 0);
+    /* A prepared root rotation changes the bundle: the directory gets the new bundle. */
+    assert_int_equal(nc_ca_rotate(f->state, NC_CA_ROTATE_PREPARE, NC_KEY_EC_P256, 30, false, &err), 0);
+    struct nc_ca *ca2 = nc_ca_load(f->state, &err);
+    assert_non_null(ca2);
+    assert_int_equal(nc_ca_ensure_svid(ca2, &other, &o, out, &err), 1);
+    char b[PATH_MAX];
+    snprintf(b, sizeof(b), "%s/bundle.pem", out);
+    struct nc_bundle *bl = nc_bundle_load(b, &err);
+    assert_non_null(bl);
+    assert_int_equal(nc_bundle_count(bl), 2);
+    nc_bundle_free(bl);
+    nc_ca_free(ca2);
+    nc_svid_free(s1);
+    nc_svid_free(s2);
+}
+
 /* ---- rotation ------------------------------------------------------------------------------- */
 
 static void test_rotation(void **state)
@@ -635,6 +685,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_write_and_load, setup, teardown),
         cmocka_unit_test_setup_teardown(test_spiffe_helper_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bundle_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ensure_svid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

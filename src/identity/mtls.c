@@ -49,9 +49,10 @@ struct nc_mtls_ctx {
     nc_mtls_failure_fn on_failure;
     void *on_failure_arg;
 
-    pthread_mutex_t lock; /* guards the three below */
+    pthread_mutex_t lock; /* guards the four below */
     SSL_CTX *ssl;
     struct nc_svid *svid;
+    struct nc_bundle *bundle; /* our copy of the bundle in force */
     uint64_t generation;
 };
 
@@ -302,21 +303,35 @@ static int install(struct nc_mtls_ctx *ctx, struct nc_svid *svid, const struct n
 {
     if (check_identity(ctx, svid, bundle, err) < 0)
         return -1;
-    SSL_CTX *s = build_ssl(ctx->server, svid, bundle, err);
-    if (s == NULL)
+    struct nc_bundle *copy = nc_bundle_new(err);
+    for (size_t i = 0; copy != NULL && i < nc_bundle_count(bundle); i++) {
+        if (nc_bundle_add(copy, nc_bundle_cert(bundle, i), err) < 0) {
+            nc_bundle_free(copy);
+            copy = NULL;
+        }
+    }
+    if (copy == NULL)
         return -1;
+    SSL_CTX *s = build_ssl(ctx->server, svid, bundle, err);
+    if (s == NULL) {
+        nc_bundle_free(copy);
+        return -1;
+    }
     nc_svid_up_ref(svid);
     pthread_mutex_lock(&ctx->lock);
     SSL_CTX *old = ctx->ssl;
     struct nc_svid *olds = ctx->svid;
+    struct nc_bundle *oldb = ctx->bundle;
     bool first = old == NULL;
     ctx->ssl = s;
     ctx->svid = svid;
+    ctx->bundle = copy;
     if (!first)
         ctx->generation++;
     pthread_mutex_unlock(&ctx->lock);
     SSL_CTX_free(old); /* connections still using it hold their own reference */
     nc_svid_free(olds);
+    nc_bundle_free(oldb);
     return 0;
 }
 
@@ -428,6 +443,7 @@ void nc_mtls_ctx_free(struct nc_mtls_ctx *ctx)
         return;
     SSL_CTX_free(ctx->ssl);
     nc_svid_free(ctx->svid);
+    nc_bundle_free(ctx->bundle);
     nc_spiffe_policy_free(ctx->peers);
     free(ctx->svid_file);
     free(ctx->key_file);
@@ -451,13 +467,11 @@ int nc_mtls_ctx_set_svid(struct nc_mtls_ctx *ctx, struct nc_svid *svid,
     if (svid == NULL)
         return nc_err_set(err, EINVAL, "no SVID");
     if (bundle == NULL) {
-        /* Keep the bundle in force: rebuild it from the current context's store. */
+        /* Keep the bundle in force: a copy of ours, taken under the lock. */
         pthread_mutex_lock(&ctx->lock);
-        STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx->ssl));
         cur = nc_bundle_new(&e2);
-        for (int i = 0; cur != NULL && i < sk_X509_OBJECT_num(objs); i++) {
-            X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
-            if (x != NULL && nc_bundle_add(cur, x, &e2) < 0) {
+        for (size_t i = 0; cur != NULL && i < nc_bundle_count(ctx->bundle); i++) {
+            if (nc_bundle_add(cur, nc_bundle_cert(ctx->bundle, i), &e2) < 0) {
                 nc_bundle_free(cur);
                 cur = NULL;
             }

@@ -207,6 +207,34 @@ static void test_accepts_right_identity(void **state)
     nc_mtls_ctx_free(cli.ctx);
 }
 
+static void test_ed25519_leaf(void **state)
+{
+    (void)state;
+    struct nc_err err = {0};
+    struct nc_spiffe_id sid;
+    struct nc_issue_opts o = {.key_type = NC_KEY_ED25519};
+    assert_int_equal(nc_spiffe_id_parse_str(SERVER_ID, 0, &sid, &err), 0);
+    struct nc_svid *s = nc_ca_issue(F->ca, &sid, &o, &err);
+    assert_non_null(s);
+    struct nc_spiffe_policy *p = policy("spiffe://" TD "/ns/bridge/*");
+    struct nc_mtls_config cfg = {.server = true, .svid = s, .bundle = nc_ca_bundle(F->ca),
+                                 .peers = p};
+    struct side srv = {0};
+    assert_int_equal(nc_mtls_ctx_new(&cfg, &srv.ctx, &err), 0);
+    struct side cli = {.ctx = ctx_mem(false, CLIENT_ID, SERVER_ID, NULL)};
+    pair(&srv, &cli);
+    if (srv.rc != 0 || cli.rc != 0)
+        fail_msg("server: %s / client: %s", srv.err.msg, cli.err.msg);
+    assert_int_equal(EVP_PKEY_get_id(X509_get0_pubkey(nc_mtls_conn_peer_cert(cli.conn))),
+                     EVP_PKEY_ED25519);
+    nc_mtls_conn_free(srv.conn);
+    nc_mtls_conn_free(cli.conn);
+    nc_mtls_ctx_free(srv.ctx);
+    nc_mtls_ctx_free(cli.ctx);
+    nc_spiffe_policy_free(p);
+    nc_svid_free(s);
+}
+
 static void test_unauthorized_client(void **state)
 {
     (void)state;
@@ -777,6 +805,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_accepts_right_identity),
+        cmocka_unit_test(test_ed25519_leaf),
         cmocka_unit_test(test_unauthorized_client),
         cmocka_unit_test(test_client_refuses_server),
         cmocka_unit_test(test_wrong_trust_domain),

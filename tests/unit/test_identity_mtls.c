@@ -10,6 +10,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "audit/audit.h"
+#include "identity/audit_hook.h"
 #include "identity/ca.h"
 #include "identity/mtls.h"
 #include "../mtls/certgen.h"
@@ -260,6 +262,51 @@ static void test_unauthorized_client(void **state)
     assert_non_null(strstr(seen.addr, "unix"));
     nc_mtls_ctx_free(srv.ctx);
     nc_mtls_ctx_free(cli.ctx);
+}
+
+/* The ready-made callback writes a verifiable audit record with reason and attempted ID. */
+static void test_audit_hook(void **state)
+{
+    (void)state;
+    struct nc_err err = {0};
+    char logp[256];
+    uint8_t key[NC_AUDIT_KEY_LEN] = {1, 2, 3};
+    struct nc_audit *a = NULL;
+    snprintf(logp, sizeof(logp), "%s/audit.jsonl", F->dir);
+    assert_int_equal(nc_audit_open(logp, key, sizeof(key), 0, &a, &err), 0);
+    struct nc_svid *s = issue(SERVER_ID, 600);
+    struct nc_spiffe_policy *p = policy("spiffe://" TD "/ns/bridge/*");
+    struct nc_mtls_config cfg = {.server = true, .name = "bridge->proxy", .svid = s,
+                                 .bundle = nc_ca_bundle(F->ca), .peers = p,
+                                 .on_failure = nc_mtls_audit_failure, .on_failure_arg = a};
+    struct side srv = {0};
+    assert_int_equal(nc_mtls_ctx_new(&cfg, &srv.ctx, &err), 0);
+    struct side cli = {.ctx = ctx_mem(false, "spiffe://" TD "/ns/evil/sa/x", SERVER_ID, NULL)};
+    pair(&srv, &cli);
+    assert_true(srv.rc < 0);
+    nc_mtls_conn_free(cli.conn);
+    assert_int_equal(nc_audit_close(a, &err), 0);
+    assert_int_equal(nc_mtls_audit_errors(), 0);
+    struct nc_audit_report rep;
+    assert_int_equal(nc_audit_verify_file(logp, key, sizeof(key), 0, &rep, &err), 0);
+    FILE *fp = fopen(logp, "re");
+    assert_non_null(fp);
+    char line[4096];
+    bool found = false;
+    while (fgets(line, sizeof(line), fp) != NULL) {
+        if (strstr(line, "\"operation\":\"auth.mtls\"") != NULL &&
+            strstr(line, "\"principal\":\"spiffe://" TD "/ns/evil/sa/x\"") != NULL &&
+            strstr(line, "\"outcome\":\"denied\"") != NULL &&
+            strstr(line, "unauthorized") != NULL && strstr(line, "bridge->proxy") != NULL &&
+            strstr(line, "\"peer_addr\":\"unix") != NULL)
+            found = true;
+    }
+    fclose(fp);
+    assert_true(found);
+    nc_mtls_ctx_free(srv.ctx);
+    nc_mtls_ctx_free(cli.ctx);
+    nc_spiffe_policy_free(p);
+    nc_svid_free(s);
 }
 
 static void test_client_refuses_server(void **state)
@@ -807,6 +854,7 @@ int main(void)
         cmocka_unit_test(test_accepts_right_identity),
         cmocka_unit_test(test_ed25519_leaf),
         cmocka_unit_test(test_unauthorized_client),
+        cmocka_unit_test(test_audit_hook),
         cmocka_unit_test(test_client_refuses_server),
         cmocka_unit_test(test_wrong_trust_domain),
         cmocka_unit_test(test_raw_no_client_cert),

@@ -35,3 +35,5 @@ section deny deny
 section demo demo
 section doctor doctor
 section "audit (verify, show)" audit
+section "ca (init, issue, rotate, status)" ca
+section identity identity

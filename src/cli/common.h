@@ -48,5 +48,7 @@ int nc_cmd_deny(int argc, char **argv);
 int nc_cmd_run(int argc, char **argv);
 int nc_cmd_mcp(int argc, char **argv);
 int nc_cmd_ps(int argc, char **argv);
+int nc_cmd_ca(int argc, char **argv);
+int nc_cmd_identity(int argc, char **argv);
 
 #endif

@@ -28,6 +28,9 @@ static const char usage[] =
     "  approvals                list operations waiting for a person's approval\n"
     "  approve ID / deny ID     decide on a waiting operation\n"
     "  audit verify|show LOG    check the integrity of an audit log, or render it\n"
+    "  ca init|issue|rotate|status\n"
+    "                           the certificate authority for SPIFFE workload identities\n"
+    "  identity                 show an SVID: SPIFFE ID, expiry, chain, validity\n"
     "  demo                     a guided demonstration of the policy model\n"
     "  help [command]           show help for a command\n"
     "  version                  print the version\n"
@@ -35,7 +38,7 @@ static const char usage[] =
     "Run 'nucleus <command> --help' for the options of a command.\n"
     "Exit codes: 0 success, 1 negative answer (invalid policy, denied operation),\n"
     "2 usage or input error, 3 operation needs approval (policy explain).\n"
-    "Documentation: docs/policy.md, docs/cli.md.\n";
+    "Documentation: docs/policy.md, docs/cli.md, docs/identity.md.\n";
 
 struct command {
     const char *name;
@@ -56,6 +59,8 @@ static const struct command commands[] = {
     {"approvals", nc_cmd_approvals},
     {"approve", nc_cmd_approve},
     {"deny", nc_cmd_deny},
+    {"ca", nc_cmd_ca},
+    {"identity", nc_cmd_identity},
 };
 
 int main(int argc, char **argv)

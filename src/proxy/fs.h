@@ -53,8 +53,9 @@ bool nc_fs_uses_openat2(const struct nc_fs *fs);
 /* Opens `rel` beneath the root with `oflags` (O_CLOEXEC and O_NOCTTY are added; O_CREAT,
  * O_TMPFILE and O_TRUNC are refused with EINVAL: files are created only by
  * nc_fs_write_atomic).  Returns the fd, or a negative errno: ENOENT, ENOTDIR, EXDEV (escape),
- * ELOOP (a refused symlink or magic link), EACCES, ...  `real` (realsz bytes, may be NULL)
- * receives the workspace-relative path of the object opened. */
+ * ELOOP (a refused symlink or magic link), EACCES, ...  `real` (realsz bytes) receives the
+ * workspace-relative path of the object opened; a caller that runs the policy must pass it
+ * (or NC_FS_NOFOLLOW): with real == NULL a symlink inside the workspace is followed unchecked. */
 int nc_fs_open(const struct nc_fs *fs, const char *rel, int oflags, unsigned flags, char *real,
                size_t realsz, struct nc_err *err);
 

@@ -90,7 +90,6 @@ int nc_cmd_mcp(int argc, char **argv)
             if (r <= 0) {
                 /* The agent is done sending: let the replies still in flight come back. */
                 shutdown(fd, SHUT_WR);
-                in_open = false;
                 break;
             }
             if (write_all(fd, buf, (size_t)r) < 0)

@@ -21,6 +21,7 @@
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -117,6 +118,7 @@ static void status(void *ctx, json_t *out)
 struct sigctx {
     sigset_t set;
     int stop_fd;
+    atomic_bool done; /* the session ended without a signal: the thread may leave */
 };
 
 /* Turns SIGINT/SIGTERM/SIGHUP into a stop request, so every call is cancelled and the audit
@@ -124,10 +126,15 @@ struct sigctx {
 static void *signal_thread(void *arg)
 {
     struct sigctx *s = arg;
-    int sig = 0;
     uint64_t one = 1;
-    if (sigwait(&s->set, &sig) == 0 && write(s->stop_fd, &one, sizeof(one)) < 0) {
-        /* nothing more to do: the reader stops on its own at end of input */
+    const struct timespec tick = {0, 200000000L};
+    while (!atomic_load(&s->done)) {
+        if (sigtimedwait(&s->set, NULL, &tick) > 0) {
+            if (write(s->stop_fd, &one, sizeof(one)) < 0) {
+                /* the reader also stops on its own at end of input */
+            }
+            break;
+        }
     }
     return NULL;
 }
@@ -233,6 +240,7 @@ int nc_cmd_proxy(int argc, char **argv)
     }
     /* Before any thread exists, so that every thread inherits the mask and only the signal
      * thread receives these signals. */
+    atomic_init(&sc.done, false);
     sigemptyset(&sc.set);
     sigaddset(&sc.set, SIGINT);
     sigaddset(&sc.set, SIGTERM);
@@ -364,8 +372,7 @@ serve:
     };
     if (nc_mcp_serve(&mc, &err) == 0)
         rc = NC_EXIT_OK;
-    /* wake the signal thread if no signal came */
-    pthread_kill(st, SIGTERM);
+    atomic_store(&sc.done, true); /* the signal thread notices within one tick */
     pthread_join(st, NULL);
     close(sc.stop_fd);
 out:

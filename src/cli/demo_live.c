@@ -353,8 +353,9 @@ int nc_demo_live(void)
         json_t *tl = json_object_get(json_object_get(r, "result"), "tools"), *t;
         size_t i;
         printf("  tools offered:");
-        json_array_foreach(tl, i, t)
-        printf(" %s", json_string_value(json_object_get(t, "name")));
+        json_array_foreach(tl, i, t) {
+            printf(" %s", json_string_value(json_object_get(t, "name")));
+        }
         printf("\n");
         expect(json_array_size(tl) == 7, "seven tools");
     }

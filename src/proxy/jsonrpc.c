@@ -224,7 +224,7 @@ char *nc_rpc_encode(const json_t *msg, size_t *len)
 
 /* ---- line reader ----------------------------------------------------------------------- */
 
-#define READ_CHUNK 65536u
+#define READ_CHUNK ((size_t)65536)
 
 int nc_rpc_reader_init(struct nc_rpc_reader *r, int fd, int stop_fd)
 {

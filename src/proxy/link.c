@@ -94,15 +94,24 @@ static void hex(const uint8_t *d, size_t n, char *out)
         snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
 
+static int nibble(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
 static int unhex(const char *s, uint8_t *out, size_t n)
 {
     if (s == NULL || strlen(s) != 2 * n)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        if (sscanf(s + 2 * i, "%2x", &v) != 1)
+        int hi = nibble(s[2 * i]), lo = nibble(s[2 * i + 1]);
+        if (hi < 0 || lo < 0)
             return -1;
-        out[i] = (uint8_t)v;
+        out[i] = (uint8_t)(hi * 16 + lo);
     }
     return 0;
 }
@@ -222,6 +231,8 @@ static json_t *call(struct nc_link_client *c, json_t *req, const struct wait_opt
     }
     p.id = ++c->next_id;
     p.next = c->head;
+    /* The entry lives on this stack frame and is unlinked below before the frame ends. */
+    // cppcheck-suppress autoVariables
     c->head = &p;
     pthread_mutex_unlock(&c->mu);
     json_object_set_new(req, "id", json_integer((json_int_t)p.id));

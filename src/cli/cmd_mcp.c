@@ -3,6 +3,8 @@
  * stdin/stdout to the pod's proxy (through the orchestrator's socket) and nothing else. */
 #include "common.h"
 
+#include "identity/mtls.h"
+#include "node/links.h"
 #include "util/state.h"
 
 #include <errno.h>
@@ -39,11 +41,12 @@ static int write_all(int fd, const char *p, size_t n)
 int nc_cmd_mcp(int argc, char **argv)
 {
     const char *pod = NULL;
-    char rt[4096], path[4200];
+    char rt[4096], path[4200], state[4096];
+    struct nc_mtls_ctx *ctx = NULL;
+    struct nc_mtls_conn *tc = NULL;
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     struct nc_err err = {0};
     char buf[65536];
-    bool in_open = true;
     int fd;
 
     for (int i = 1; i < argc; i++) {
@@ -58,7 +61,7 @@ int nc_cmd_mcp(int argc, char **argv)
     }
     if (pod == NULL)
         return nc_cli_usage("mcp", "--pod ID is required (see 'nucleus ps')");
-    if (nc_runtime_dir(rt, sizeof(rt), &err) < 0) {
+    if (nc_runtime_dir(rt, sizeof(rt), &err) < 0 || nc_state_dir(state, sizeof(state), &err) < 0) {
         nc_cli_error("%s", err.msg);
         return NC_EXIT_FAIL;
     }
@@ -71,31 +74,42 @@ int nc_cmd_mcp(int argc, char **argv)
         nc_cli_error("pod %s is not running (%s); see 'nucleus ps'", pod, strerror(errno));
         return NC_EXIT_FAIL;
     }
+    /* Mutual TLS: we present the bridge's SVID and accept only the orchestrator's. */
+    ctx = nc_links_client_ctx(state, &err);
+    if (ctx == NULL || nc_mtls_connect(ctx, fd, NC_LINK_TIMEOUT_MS, &tc, &err) < 0) {
+        if (ctx == NULL)
+            close(fd);
+        nc_cli_error("pod %s: mutual TLS failed: %s", pod, err.msg);
+        nc_mtls_ctx_free(ctx);
+        return NC_EXIT_FAIL;
+    }
+    fd = nc_mtls_conn_fd(tc);
     signal(SIGPIPE, SIG_IGN);
     for (;;) {
         struct pollfd pf[2] = {{.fd = fd, .events = POLLIN},
-                               {.fd = in_open ? STDIN_FILENO : -1, .events = POLLIN}};
+                               {.fd = STDIN_FILENO, .events = POLLIN}};
         if (poll(pf, 2, -1) < 0) {
             if (errno == EINTR)
                 continue;
             break;
         }
         if (pf[0].revents != 0) {
-            ssize_t r = read(fd, buf, sizeof(buf));
+            ssize_t r = nc_mtls_read(tc, buf, sizeof(buf), NC_LINK_TIMEOUT_MS, &err);
             if (r <= 0 || write_all(STDOUT_FILENO, buf, (size_t)r) < 0)
                 break;
         }
-        if (in_open && pf[1].revents != 0) {
+        if (pf[1].revents != 0) {
             ssize_t r = read(STDIN_FILENO, buf, sizeof(buf));
             if (r <= 0) {
-                /* The agent is done sending: let the replies still in flight come back. */
-                shutdown(fd, SHUT_WR);
+                /* The agent is done: end the TLS session cleanly (close_notify). */
+                (void)nc_mtls_shutdown(tc, 1000, &err);
                 break;
             }
-            if (write_all(fd, buf, (size_t)r) < 0)
+            if (nc_mtls_write_all(tc, buf, (size_t)r, NC_LINK_TIMEOUT_MS, &err) < 0)
                 break;
         }
     }
-    close(fd);
+    nc_mtls_conn_free(tc);
+    nc_mtls_ctx_free(ctx);
     return NC_EXIT_OK;
 }

@@ -7,6 +7,7 @@
 #include "proxy/approval.h"
 #include "proxy/authority.h"
 #include "proxy/control.h"
+#include "node/links.h"
 #include "proxy/link.h"
 #include "util/cleanup.h"
 #include "util/state.h"
@@ -122,6 +123,7 @@ static int policy_memfd(const struct nc_policy *p, struct nc_err *err)
 /* ---- the MCP bridge socket ----------------------------------------------------------------- */
 
 struct bridge {
+    struct nc_mtls_ctx *tls; /* mutual TLS: only the bridge's SVID gets through */
     int lfd;      /* listening mcp.sock */
     int to_proxy; /* the proxy's stdin */
     int from_proxy;
@@ -130,11 +132,15 @@ struct bridge {
 };
 
 /* One agent at a time: bytes from the connection go to the proxy's stdin, the proxy's stdout
- * goes to the connection.  Between connections the proxy's output waits in its pipe. */
+ * goes to the connection.  Between connections the proxy's output waits in its pipe.  Every
+ * connection is mutual TLS 1.3 with the bridge's SVID (a plaintext or unauthorized peer is
+ * refused in the handshake and audited by the context's failure callback). */
 static void *bridge_thread(void *arg)
 {
     struct bridge *b = arg;
     int conn = -1;
+    struct nc_mtls_conn *tc = NULL;
+    struct nc_err err = {0};
     char buf[65536];
     for (;;) {
         struct pollfd pf[3];
@@ -160,19 +166,26 @@ static void *bridge_thread(void *arg)
             if (conn >= 0) {
                 struct ucred cred;
                 socklen_t cl = sizeof(cred);
-                /* Only our own user (or root) talks to this pod's proxy. */
+                /* Only our own user (or root) talks to this pod's proxy, and only with the
+                 * bridge's certificate. */
                 if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
                     (cred.uid != geteuid() && cred.uid != 0)) {
                     close(conn);
                     conn = -1;
+                } else if (nc_mtls_accept(b->tls, conn, NC_LINK_TIMEOUT_MS, &tc, &err) < 0) {
+                    conn = -1; /* the fd is closed by nc_mtls_accept */
+                    tc = NULL;
+                } else {
+                    conn = nc_mtls_conn_fd(tc);
                 }
             }
             continue;
         }
         if (pf[1].revents != 0) {
-            ssize_t r = read(conn, buf, sizeof(buf));
+            ssize_t r = nc_mtls_read(tc, buf, sizeof(buf), NC_LINK_TIMEOUT_MS, &err);
             if (r <= 0) {
-                close(conn); /* the bridge left; the next one may connect */
+                nc_mtls_conn_free(tc); /* the bridge left; the next one may connect */
+                tc = NULL;
                 conn = -1;
                 continue;
             }
@@ -183,14 +196,14 @@ static void *bridge_thread(void *arg)
             ssize_t r = read(b->from_proxy, buf, sizeof(buf));
             if (r <= 0)
                 break; /* the proxy is gone */
-            if (send(conn, buf, (size_t)r, MSG_NOSIGNAL) != r) {
-                close(conn);
+            if (nc_mtls_write_all(tc, buf, (size_t)r, NC_LINK_TIMEOUT_MS, &err) < 0) {
+                nc_mtls_conn_free(tc);
+                tc = NULL;
                 conn = -1;
             }
         }
     }
-    if (conn >= 0)
-        close(conn);
+    nc_mtls_conn_free(tc);
     return NULL;
 }
 
@@ -371,6 +384,7 @@ int nc_run(const struct nc_run_config *cfg, int *agent_status, struct nc_err *er
     struct nc_authority_local local = {0};
     struct nc_control *ctl = NULL;
     struct nc_link_server *ls = NULL;
+    struct nc_links_server *links = NULL;
     struct bridge br = {.lfd = -1, .to_proxy = -1, .from_proxy = -1, .stop_fd = -1};
     bool bridge_started = false, auth_ready = false;
     int pfd = -1, efd = -1, lk[2] = {-1, -1}, inp[2] = {-1, -1}, outp[2] = {-1, -1};
@@ -437,6 +451,10 @@ int nc_run(const struct nc_run_config *cfg, int *agent_status, struct nc_err *er
         nc_err_set(err, ENAMETOOLONG, "runtime directory name too long");
         goto out;
     }
+    links = nc_links_server_new(state, audit, err);
+    if (links == NULL)
+        goto out;
+    br.tls = nc_links_server_ctx(links);
     br.lfd = listen_unix(sock, err);
     if (br.lfd < 0)
         goto out;
@@ -539,8 +557,13 @@ int nc_run(const struct nc_run_config *cfg, int *agent_status, struct nc_err *er
     }
 
     /* Until the agent exits, a signal arrives, or the pod dies. */
-    for (;;) {
+    for (unsigned tick = 1;; tick++) {
         int st;
+        if (tick % 600 == 0) { /* once a minute: SVIDs renewed at half life */
+            struct nc_err rerr = {0};
+            if (nc_links_server_refresh(links, &rerr) < 0 && !cfg->quiet)
+                fprintf(stderr, "nucleus run: identity renewal failed: %s\n", rerr.msg);
+        }
         if (got_signal != 0) {
             if (agent > 0)
                 kill(agent, SIGTERM);
@@ -609,6 +632,7 @@ out:
     if (efd >= 0)
         close(efd);
     nc_control_stop(ctl);
+    nc_links_server_free(links);
     if (audit != NULL) {
         struct nc_err cerr = {0};
         if (auth_ready)

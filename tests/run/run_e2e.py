@@ -189,6 +189,67 @@ def no_orphans():
     return wait_for(lambda: not pgrep("sleep 60") and not pgrep("proxy --stdio --link-fd"), 30)
 
 
+# ---- the bridge link: mutual TLS only ----------------------------------------------------------
+import socket, ssl
+p = run(ws, "tls")
+wait_for(lambda: os.path.exists(f"{TMP}/run/pods/tls/mcp.sock"))
+INIT = (json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                    "params": {"protocolVersion": "2025-11-25"}}) + "\n").encode()
+
+
+def attempt(wrap):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(f"{TMP}/run/pods/tls/mcp.sock")
+    got = b""
+    try:
+        s = wrap(s)
+        s.sendall(INIT)
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            got += d
+            if b"\n" in got:
+                break
+    except (ssl.SSLError, OSError):
+        pass
+    s.close()
+    return got
+
+
+def tls(cert=None, key=None):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    if cert:
+        ctx.load_cert_chain(cert, key)
+    return lambda s: ctx.wrap_socket(s)
+
+
+got = attempt(lambda s: s)
+ok(b"jsonrpc" not in got, "the MCP socket refuses a plaintext client", got[:200])
+got = attempt(tls())
+ok(b"jsonrpc" not in got, "the MCP socket refuses a TLS client without a certificate", got[:200])
+subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                "-nodes", "-keyout", TMP + "/evil.key", "-out", TMP + "/evil.crt", "-days", "1",
+                "-subj", "/O=evil", "-addext",
+                "subjectAltName=URI:spiffe://nucleus.local/ns/nucleus/sa/bridge", "-addext",
+                "keyUsage=critical,digitalSignature"], capture_output=True)
+got = attempt(tls(TMP + "/evil.crt", TMP + "/evil.key"))
+ok(os.path.exists(TMP + "/evil.crt") and b"jsonrpc" not in got,
+   "the MCP socket refuses the bridge's SPIFFE ID from another CA", got[:200])
+r = subprocess.run(["python3", AGENT, NUCLEUS, "call", "run",
+                    json.dumps({"argv": ["echo", "tls"]})], env=agent_env("tls"),
+                   capture_output=True, text=True, timeout=60)
+ok(r.returncode == 0 and '"tls\\n"' in r.stdout, "nucleus mcp, with the bridge's SVID, gets through",
+   r.stdout + r.stderr)
+p.send_signal(signal.SIGTERM)
+p.communicate(timeout=60)
+refused = [json.loads(l) for l in open(log_of("tls")) if '"auth.mtls"' in l]
+ok(len(refused) >= 3 and all(x["outcome"] == "denied" for x in refused),
+   "every refused handshake is in the audit log", refused)
+
 # ---- kill -9 of the proxy -------------------------------------------------------------------------
 orch, ag, held = start_holding("k1", ws)
 proxy = pgrep("proxy --stdio --link-fd 4 .*--pod-id k1")

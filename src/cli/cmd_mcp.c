@@ -41,7 +41,7 @@ static int write_all(int fd, const char *p, size_t n)
 int nc_cmd_mcp(int argc, char **argv)
 {
     const char *pod = NULL;
-    char rt[4096], path[4200], state[4096];
+    char rt[4096], path[4200], bridge[4200];
     struct nc_mtls_ctx *ctx = NULL;
     struct nc_mtls_conn *tc = NULL;
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -61,7 +61,7 @@ int nc_cmd_mcp(int argc, char **argv)
     }
     if (pod == NULL)
         return nc_cli_usage("mcp", "--pod ID is required (see 'nucleus ps')");
-    if (nc_runtime_dir(rt, sizeof(rt), &err) < 0 || nc_state_dir(state, sizeof(state), &err) < 0) {
+    if (nc_runtime_dir(rt, sizeof(rt), &err) < 0) {
         nc_cli_error("%s", err.msg);
         return NC_EXIT_FAIL;
     }
@@ -69,13 +69,14 @@ int nc_cmd_mcp(int argc, char **argv)
         snprintf(path, sizeof(path), "%s/pods/%s/mcp.sock", rt, pod) >= (int)sizeof(sa.sun_path))
         return nc_cli_usage("mcp", "invalid pod id");
     memcpy(sa.sun_path, path, strlen(path) + 1);
+    snprintf(bridge, sizeof(bridge), "%s/pods/%s/bridge", rt, pod);
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
         nc_cli_error("pod %s is not running (%s); see 'nucleus ps'", pod, strerror(errno));
         return NC_EXIT_FAIL;
     }
     /* Mutual TLS: we present the bridge's SVID and accept only the orchestrator's. */
-    ctx = nc_links_client_ctx(state, &err);
+    ctx = nc_links_client_ctx(bridge, &err);
     if (ctx == NULL || nc_mtls_connect(ctx, fd, NC_LINK_TIMEOUT_MS, &tc, &err) < 0) {
         if (ctx == NULL)
             close(fd);

@@ -21,13 +21,6 @@ struct nc_links_server {
     struct nc_mtls_ctx *ctx;
 };
 
-int nc_links_bridge_dir(const char *state, char *out, size_t outsz, struct nc_err *err)
-{
-    if (snprintf(out, outsz, "%s/identities/bridge", state) >= (int)outsz)
-        return nc_err_set(err, ENAMETOOLONG, "state directory name too long");
-    return 0;
-}
-
 static char *td_of(const struct nc_spiffe_id *id, char *buf, size_t bufsz)
 {
     snprintf(buf, bufsz, "%.*s", (int)id->td_len, id->id + NC_SPIFFE_SCHEME_LEN);
@@ -61,7 +54,8 @@ int nc_links_server_refresh(struct nc_links_server *s, struct nc_err *err)
     return nc_ca_ensure_svid(s->ca, &s->bridge, &opts, s->bridge_dir, err) < 0 ? -1 : 0;
 }
 
-struct nc_links_server *nc_links_server_new(const char *state, struct nc_audit *audit,
+struct nc_links_server *nc_links_server_new(const char *state, const char *pod,
+                                            const char *bridge_dir, struct nc_audit *audit,
                                             struct nc_err *err)
 {
     struct nc_links_server *s = calloc(1, sizeof(*s));
@@ -72,8 +66,11 @@ struct nc_links_server *nc_links_server_new(const char *state, struct nc_audit *
         return NULL;
     }
     snprintf(s->state, sizeof(s->state), "%s", state);
-    if (nc_links_bridge_dir(state, s->bridge_dir, sizeof(s->bridge_dir), err) < 0)
+    if (snprintf(s->bridge_dir, sizeof(s->bridge_dir), "%s", bridge_dir) >=
+        (int)sizeof(s->bridge_dir)) {
+        nc_err_set(err, ENAMETOOLONG, "directory name too long");
         goto fail;
+    }
     s->ca = nc_ca_load(state, err);
     if (s->ca == NULL && err->code == ENOENT) {
         /* First use: a CA of our own (docs/identity.md shows how to use SPIRE's instead). */
@@ -85,8 +82,8 @@ struct nc_links_server *nc_links_server_new(const char *state, struct nc_audit *
     if (s->ca == NULL)
         goto fail;
     td_of(nc_ca_trust_domain(s->ca), td, sizeof(td));
-    if (nc_spiffe_id_workload(td, NC_LINK_NS, NC_LINK_SA_ORCHESTRATOR, &s->orch, err) < 0 ||
-        nc_spiffe_id_workload(td, NC_LINK_NS, NC_LINK_SA_BRIDGE, &s->bridge, err) < 0 ||
+    if (nc_spiffe_id_workload(td, "system", "orchestrator", &s->orch, err) < 0 ||
+        nc_spiffe_id_workload(td, "bridge", pod, &s->bridge, err) < 0 ||
         nc_identity_mkdir_private(s->bridge_dir, err) < 0 ||
         nc_links_server_refresh(s, err) < 0)
         goto fail;
@@ -127,15 +124,13 @@ void nc_links_server_free(struct nc_links_server *s)
     free(s);
 }
 
-struct nc_mtls_ctx *nc_links_client_ctx(const char *state, struct nc_err *err)
+struct nc_mtls_ctx *nc_links_client_ctx(const char *dir, struct nc_err *err)
 {
-    char dir[4200], cert[4300], key[4300], bundle[4300], td[NC_SPIFFE_TD_MAX + 1];
+    char cert[4300], key[4300], bundle[4300], td[NC_SPIFFE_TD_MAX + 1];
     struct nc_svid *svid;
     struct nc_spiffe_id orch;
     struct nc_spiffe_policy *peers = NULL;
     struct nc_mtls_ctx *ctx = NULL;
-    if (nc_links_bridge_dir(state, dir, sizeof(dir), err) < 0)
-        return NULL;
     snprintf(cert, sizeof(cert), "%s/svid.pem", dir);
     snprintf(key, sizeof(key), "%s/svid_key.pem", dir);
     snprintf(bundle, sizeof(bundle), "%s/bundle.pem", dir);
@@ -144,7 +139,7 @@ struct nc_mtls_ctx *nc_links_client_ctx(const char *state, struct nc_err *err)
         return NULL;
     td_of(nc_svid_id(svid), td, sizeof(td));
     nc_svid_free(svid);
-    if (nc_spiffe_id_workload(td, NC_LINK_NS, NC_LINK_SA_ORCHESTRATOR, &orch, err) < 0)
+    if (nc_spiffe_id_workload(td, "system", "orchestrator", &orch, err) < 0)
         return NULL;
     peers = only(&orch, err);
     if (peers == NULL)

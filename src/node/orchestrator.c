@@ -375,7 +375,8 @@ static int reap(pid_t pid, int ms)
 int nc_run(const struct nc_run_config *cfg, int *agent_status, struct nc_err *err)
 {
     char state[PATH_MAX], adir[PATH_MAX], log[PATH_MAX], pod[NC_APPROVAL_POD_MAX + 1],
-        exe[PATH_MAX], sock[PATH_MAX], mcp_json[PATH_MAX], principal[96];
+        exe[PATH_MAX], sock[PATH_MAX], mcp_json[PATH_MAX], principal[96],
+        bridge_dir[PATH_MAX] = "";
     uint8_t akey[NC_AUDIT_KEY_LEN];
     struct nc_approval_key key;
     struct nc_audit *audit = NULL;
@@ -451,7 +452,12 @@ int nc_run(const struct nc_run_config *cfg, int *agent_status, struct nc_err *er
         nc_err_set(err, ENAMETOOLONG, "runtime directory name too long");
         goto out;
     }
-    links = nc_links_server_new(state, audit, err);
+    if (snprintf(bridge_dir, sizeof(bridge_dir), "%s/bridge", nc_control_dir(ctl)) >=
+        (int)sizeof(bridge_dir)) {
+        nc_err_set(err, ENAMETOOLONG, "runtime directory name too long");
+        goto out;
+    }
+    links = nc_links_server_new(state, pod, bridge_dir, audit, err);
     if (links == NULL)
         goto out;
     br.tls = nc_links_server_ctx(links);
@@ -631,8 +637,17 @@ out:
         close(pfd);
     if (efd >= 0)
         close(efd);
-    nc_control_stop(ctl);
     nc_links_server_free(links);
+    if (bridge_dir[0] != '\0') {
+        static const char *const files[] = NC_LINK_BRIDGE_FILES;
+        char f[PATH_MAX + 32];
+        for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+            snprintf(f, sizeof(f), "%s/%s", bridge_dir, files[i]);
+            unlink(f);
+        }
+        rmdir(bridge_dir);
+    }
+    nc_control_stop(ctl);
     if (audit != NULL) {
         struct nc_err cerr = {0};
         if (auth_ready)

@@ -405,11 +405,14 @@ json_t *nc_control_pods(struct nc_err *err)
         } else if (errno == ECONNREFUSED || errno == ENOENT) {
             /* The pod is gone without cleaning up (killed): remove its leftovers, the
              * files nucleus puts there and nothing else. */
-            static const char *const leftovers[] = {"info.json", "mcp.sock", "mcp.json"};
+            static const char *const leftovers[] = {
+                "info.json", "mcp.sock", "mcp.json", "bridge/svid.pem", "bridge/svid_key.pem",
+                "bridge/bundle.pem", "bridge"};
             unlink(sock);
             for (size_t k = 0; k < sizeof(leftovers) / sizeof(leftovers[0]); k++) {
                 snprintf(ipath, sizeof(ipath), "%s/%s", dpath, leftovers[k]);
-                unlink(ipath);
+                if (unlink(ipath) < 0)
+                    (void)rmdir(ipath);
             }
             rmdir(dpath);
         }

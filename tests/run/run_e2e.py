@@ -234,7 +234,7 @@ ok(b"jsonrpc" not in got, "the MCP socket refuses a TLS client without a certifi
 subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
                 "-nodes", "-keyout", TMP + "/evil.key", "-out", TMP + "/evil.crt", "-days", "1",
                 "-subj", "/O=evil", "-addext",
-                "subjectAltName=URI:spiffe://nucleus.local/ns/nucleus/sa/bridge", "-addext",
+                "subjectAltName=URI:spiffe://nucleus.local/ns/bridge/sa/tls", "-addext",
                 "keyUsage=critical,digitalSignature"], capture_output=True)
 got = attempt(tls(TMP + "/evil.crt", TMP + "/evil.key"))
 ok(os.path.exists(TMP + "/evil.crt") and b"jsonrpc" not in got,
@@ -313,6 +313,23 @@ ok(resa.get("isError") and "secret plans of beta" not in ra.stdout,
 ok(resb.get("structuredContent", {}).get("exit_code", 0) != 0 and
    "secret plans of alpha" not in rb.stdout, "pod b's commands cannot see pod a's workspace",
    rb.stdout + rb.stderr)
+# pod a's bridge identity does not open pod b's socket
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+ctx.load_cert_chain(f"{TMP}/run/pods/pa/bridge/svid.pem", f"{TMP}/run/pods/pa/bridge/svid_key.pem")
+s2 = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s2.settimeout(10)
+s2.connect(f"{TMP}/run/pods/pb/mcp.sock")
+got = b""
+try:
+    t2 = ctx.wrap_socket(s2)
+    t2.sendall(INIT)
+    got = t2.recv(65536)
+except (ssl.SSLError, OSError):
+    pass
+s2.close()
+ok(b"jsonrpc" not in got, "pod a's bridge certificate is refused by pod b", got[:200])
 for q in (pa, pb):
     q.send_signal(signal.SIGTERM)
     q.communicate(timeout=60)

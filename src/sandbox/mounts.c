@@ -212,14 +212,71 @@ static int setup_proc(struct nc_err *err)
     return 0;
 }
 
+/* A list's patterns, validated once for the whole scan (nc_glob_prepare) rather than once per
+ * entry and pattern (nc_glob_match): the scan runs at every pod start, over every entry. */
+struct scan_list {
+    size_t n;
+    bool any_unanchored;
+    struct nc_glob_prep g[NC_LIST_MAX_ITEMS];
+};
+
+/* A protected entry "**" "/A/B" (literal A and B): B is held beneath every directory A. */
+struct holder {
+    const char *a, *b; /* b: the rest after "A/" */
+    size_t al;
+};
+
 struct scan {
     const struct nc_policy *policy;
     bool writable;
     struct nc_fs_report *rep;
+    struct scan_list deny, ro;
+    size_t nholders;
+    struct holder holders[NC_LIST_MAX_ITEMS];
     char rel[NC_PATH_MAX + 1];
     char abs[NC_PATH_MAX + 64];
     size_t base; /* length of the workspace prefix in abs */
 };
+
+static int scan_list_init(struct scan_list *sl, const struct nc_list *l, struct nc_err *err)
+{
+    sl->n = 0;
+    sl->any_unanchored = false;
+    if (l->unrestricted) /* "everything" is not a pattern list; policies never say it here */
+        return nc_err_set(err, EINVAL, "an unrestricted deny or read-only path list");
+    for (size_t i = 0; i < l->count && i < NC_LIST_MAX_ITEMS; i++) {
+        const char *why = nc_glob_prepare(nc_list_item(l, i), &sl->g[sl->n]);
+        if (why != NULL) /* nc_list_add validated it; a corrupt policy fails closed */
+            return nc_err_set(err, EINVAL, "path pattern '%s': %s", nc_list_item(l, i), why);
+        sl->any_unanchored |= sl->g[sl->n].unanchored;
+        sl->n++;
+    }
+    return 0;
+}
+
+/* Whether the entry rel (last component name[0..nlen)) matches the list, given that no
+ * ancestor of it did (the walk does not descend below a match, or passes the match down):
+ * then an unanchored pattern needs only the name (nc_glob_prep_match_name). */
+static bool scan_list_match(const struct scan_list *sl, const char *rel, const char *name,
+                            size_t nlen)
+{
+    for (size_t i = 0; i < sl->n; i++) {
+        const struct nc_glob_prep *g = &sl->g[i];
+        if (g->unanchored ? nc_glob_prep_match_name(g, name, nlen) : nc_glob_prep_match(g, rel))
+            return true;
+    }
+    return false;
+}
+
+static bool scan_list_may_match_below(const struct scan_list *sl, const char *dir)
+{
+    if (sl->any_unanchored)
+        return true;
+    for (size_t i = 0; i < sl->n; i++)
+        if (nc_glob_prep_may_match_below(&sl->g[i], dir))
+            return true;
+    return false;
+}
 
 /* True when path is the root of a mount (statx, Linux 5.8+; false when unknown). */
 static bool is_mount_root(const char *path)
@@ -275,17 +332,14 @@ static int placeholder(struct scan *s, const char *rel, struct nc_err *err)
 
 /* Protected entries of the form "**" "/A/B" (literal A and B): B beneath a directory named A,
  * held when missing (a repository without hooks/ must not get a planted one). */
-static int placeholders_beneath(struct scan *s, const char *dirname, struct nc_err *err)
+static void holders_init(struct scan *s)
 {
     const struct nc_list *ro = &s->policy->paths_readonly;
-    int rc = 0;
 
-    for (size_t i = 0; rc == 0 && i < ro->count; i++) {
+    s->nholders = 0;
+    for (size_t i = 0; i < ro->count && s->nholders < NC_LIST_MAX_ITEMS; i++) {
         const char *e = nc_list_item(ro, i);
         const char *a, *b;
-        size_t al;
-        char rel[NC_PATH_MAX + 1];
-        struct stat st;
 
         if (strncmp(e, "**/", 3) != 0 || !nc_glob_is_literal(e + 3))
             continue;
@@ -293,10 +347,23 @@ static int placeholders_beneath(struct scan *s, const char *dirname, struct nc_e
         b = strchr(a, '/');
         if (b == NULL || strchr(b + 1, '/') != NULL)
             continue;
-        al = (size_t)(b - a);
-        if (strlen(dirname) != al || strncmp(dirname, a, al) != 0)
+        s->holders[s->nholders++] = (struct holder){.a = a, .b = b + 1, .al = (size_t)(b - a)};
+    }
+}
+
+static int placeholders_beneath(struct scan *s, const char *dirname, size_t dlen, size_t rlen,
+                                struct nc_err *err)
+{
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < s->nholders; i++) {
+        const struct holder *h = &s->holders[i];
+        char rel[NC_PATH_MAX + 1];
+        struct stat st;
+
+        if (dlen != h->al || memcmp(dirname, h->a, dlen) != 0)
             continue;
-        if (snprintf(rel, sizeof(rel), "%s/%s", s->rel, b + 1) >= (int)sizeof(rel))
+        if (snprintf(rel, sizeof(rel), "%s/%s", s->rel, h->b) >= (int)sizeof(rel))
             continue;
         snprintf(s->abs + s->base, sizeof(s->abs) - s->base, "/%s", rel);
         if (lstat(s->abs, &st) == 0 || errno != ENOENT)
@@ -305,7 +372,9 @@ static int placeholders_beneath(struct scan *s, const char *dirname, struct nc_e
         if (rc == 0)
             rc = placeholder(s, rel, err);
     }
-    snprintf(s->abs + s->base, sizeof(s->abs) - s->base, "/%s", s->rel);
+    /* back to the entry itself */
+    s->abs[s->base] = '/';
+    memcpy(s->abs + s->base + 1, s->rel, rlen + 1);
     return rc;
 }
 
@@ -319,8 +388,10 @@ static int mask(struct scan *s, bool dir, struct nc_err *err)
 }
 
 /* Walks the workspace (through its bind in the new root), masking existing secrets and
- * binding protected paths read-only.  Symlinks are never followed. */
-static int walk(struct scan *s, int dir_fd, size_t rlen, unsigned depth, struct nc_err *err)
+ * binding protected paths read-only.  Symlinks are never followed.  ro_above: an ancestor
+ * matched the read-only list (so this directory's entries do too). */
+static int walk(struct scan *s, int dir_fd, size_t rlen, unsigned depth, bool ro_above,
+                struct nc_err *err)
 {
     DIR *d;
     struct dirent *e;
@@ -342,7 +413,7 @@ static int walk(struct scan *s, int dir_fd, size_t rlen, unsigned depth, struct 
         size_t nlen = strlen(name);
         struct stat st;
 
-        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        if (name[0] == '.' && (nlen == 1 || (nlen == 2 && name[1] == '.')))
             continue;
         if (++s->rep->scanned > NC_FS_SCAN_MAX_ENTRIES) {
             s->rep->scan_truncated = true;
@@ -359,7 +430,8 @@ static int walk(struct scan *s, int dir_fd, size_t rlen, unsigned depth, struct 
             s->rel[nrl++] = '/';
         memcpy(s->rel + nrl, name, nlen + 1);
         nrl += nlen;
-        snprintf(s->abs + s->base, sizeof(s->abs) - s->base, "/%s", s->rel);
+        s->abs[s->base] = '/';
+        memcpy(s->abs + s->base + 1, s->rel, nrl + 1);
         /* The entry's type from readdir where the filesystem gives it (most do); a stat only
          * when it does not: the scan runs at every pod start. */
         mode_t type;
@@ -374,25 +446,33 @@ static int walk(struct scan *s, int dir_fd, size_t rlen, unsigned depth, struct 
             break;
         default: type = S_IFIFO; break; /* devices, fifos, sockets: never bound, maybe masked */
         }
-        bool isdir = type == S_IFDIR;
+        bool isdir = type == S_IFDIR, ro_here = false;
         if (type == S_IFLNK) {
             /* never followed; a link to a masked file resolves onto the mask */
-        } else if (nc_list_match_path(&s->policy->paths_deny, s->rel) >= 0) {
+        } else if (scan_list_match(&s->deny, s->rel, name, nlen)) {
             rc = mask(s, isdir, err);
             continue; /* nothing beneath a mask is reachable */
-        } else if (s->writable && nc_list_match_path(&s->policy->paths_readonly, s->rel) >= 0 &&
-                   (isdir || type == S_IFREG)) {
-            s->rep->protected_++;
-            rc = pin_ancestors(s, err);
-            if (rc == 0)
-                rc = bind(s->abs, s->abs, true, err);
+        } else if (s->writable &&
+                   (ro_above || scan_list_match(&s->ro, s->rel, name, nlen))) {
+            ro_here = true;
+            if (isdir || type == S_IFREG) {
+                s->rep->protected_++;
+                rc = pin_ancestors(s, err);
+                if (rc == 0)
+                    rc = bind(s->abs, s->abs, true, err);
+            }
         }
         if (rc == 0 && isdir && s->writable)
-            rc = placeholders_beneath(s, name, err);
-        if (rc == 0 && isdir) {
+            rc = placeholders_beneath(s, name, nlen, nrl, err);
+        /* Descend only where a pattern can still match: below an unanchored pattern that is
+         * everywhere, below an anchored one only along its path. */
+        if (rc == 0 && isdir &&
+            (scan_list_may_match_below(&s->deny, s->rel) ||
+             (s->writable && (ro_here || s->nholders > 0 ||
+                              scan_list_may_match_below(&s->ro, s->rel))))) {
             int sub = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (sub >= 0)
-                rc = walk(s, sub, nrl, depth + 1, err);
+                rc = walk(s, sub, nrl, depth + 1, ro_here, err);
         }
         s->rel[rlen] = '\0';
     }
@@ -418,12 +498,17 @@ static int setup_workspace(const struct nc_fs_plan *plan, struct nc_fs_report *r
     s->policy = plan->policy;
     s->writable = plan->writable;
     s->rep = rep;
+    if (scan_list_init(&s->deny, &plan->policy->paths_deny, err) < 0 ||
+        (plan->writable && scan_list_init(&s->ro, &plan->policy->paths_readonly, err) < 0))
+        return -1;
+    if (plan->writable)
+        holders_init(s);
     s->base = strlen(dst);
     memcpy(s->abs, dst, s->base + 1);
     fd = open(dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return nc_err_set(err, errno, "open workspace: %s", strerror(errno));
-    if (walk(s, fd, 0, 0, err) < 0)
+    if (walk(s, fd, 0, 0, false, err) < 0)
         return -1;
     if (!plan->writable)
         return 0; /* nothing can be created in a read-only workspace */

@@ -485,7 +485,8 @@ static int walk(struct scan *s, int dir_fd, size_t rlen, unsigned depth, bool ro
 static int setup_workspace(const struct nc_fs_plan *plan, struct nc_fs_report *rep,
                            struct nc_err *err)
 {
-    _cleanup_free_ struct scan *s = calloc(1, sizeof(*s));
+    /* malloc: the path buffers need no clearing (see the fields set below). */
+    _cleanup_free_ struct scan *s = malloc(sizeof(*s));
     char src[NC_PATH_MAX], dst[NC_PATH_MAX];
     int fd;
 
@@ -498,6 +499,10 @@ static int setup_workspace(const struct nc_fs_plan *plan, struct nc_fs_report *r
     s->policy = plan->policy;
     s->writable = plan->writable;
     s->rep = rep;
+    s->nholders = 0;
+    s->rel[0] = '\0';
+    s->ro.n = 0;
+    s->ro.any_unanchored = false;
     if (scan_list_init(&s->deny, &plan->policy->paths_deny, err) < 0 ||
         (plan->writable && scan_list_init(&s->ro, &plan->policy->paths_readonly, err) < 0))
         return -1;

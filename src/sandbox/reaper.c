@@ -40,6 +40,7 @@
 #define SIG_USR2 12
 #define SIG_TERM 15
 #define SIG_CHLD 17
+#define SIG_PIPE 13
 #define SIG_CONT 18
 #define SIG_WINCH 28
 #define SIGBIT(s) (1UL << ((s) - 1))
@@ -126,6 +127,10 @@ __attribute__((noreturn, used, visibility("hidden"))) void reaper_main(long *sp)
     if (sys6(__NR_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0, 0) != 0)
         sys_exit(POD_FAILED);
     (void)sys6(__NR_prctl, PR_SET_NAME, (long)name, 0, 0, 0, 0);
+    /* A write to a command that is gone must fail with EPIPE, not end us (as PID 1 the kernel
+     * would not deliver SIGPIPE anyway; elsewhere, in tests, it would). */
+    unsigned long pipe_mask = SIGBIT(SIG_PIPE);
+    (void)sys6(__NR_rt_sigprocmask, 0 /* SIG_BLOCK */, (long)&pipe_mask, 0, 8, 0, 0);
 
     if (argc != 3 || (cmd = parse_int(argv[1])) <= 1 || (go = parse_int(argv[2])) < 0)
         sys_exit(POD_FAILED);

@@ -96,18 +96,9 @@ static int mkdirs(const char *path, struct nc_err *err)
     return 0;
 }
 
-static int touch(const char *path, struct nc_err *err)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0444);
-    if (fd < 0 && errno != EEXIST)
-        return nc_err_set(err, errno, "create %s: %s", path, strerror(errno));
-    if (fd >= 0)
-        close(fd);
-    return 0;
-}
-
 /* Reproduces /oldroot/<rel> at /newroot/<rel>: a symlink is copied, a directory or file is
- * bound (read-only when asked).  A missing source is skipped. */
+ * bound (read-only when asked).  A missing source is skipped.  The parent of /newroot/<rel>
+ * must exist.  Returns 1 when it bound something, 0 when not, -1 with err filled. */
 static int mirror(const char *rel, bool ro, struct nc_err *err)
 {
     char src[NC_PATH_MAX], dst[NC_PATH_MAX], target[NC_PATH_MAX];
@@ -126,13 +117,12 @@ static int mirror(const char *rel, bool ro, struct nc_err *err)
             return nc_err_set(err, errno, "symlink %s: %s", dst, strerror(errno));
         return 0;
     }
-    if (S_ISDIR(st.st_mode)) {
-        if (mkdirs(dst, err) < 0)
-            return -1;
-    } else if (touch(dst, err) < 0) {
-        return -1;
-    }
-    return bind(src, dst, ro, err);
+    /* The mount point: one system call (the parent exists; mknod makes an empty regular
+     * file, which needs no privilege). */
+    if ((S_ISDIR(st.st_mode) ? mkdir(dst, 0755) : mknod(dst, S_IFREG | 0444, 0)) < 0 &&
+        errno != EEXIST)
+        return nc_err_set(err, errno, "create %s: %s", dst, strerror(errno));
+    return bind(src, dst, ro, err) < 0 ? -1 : 1;
 }
 
 /* System directories: enough to run ordinary tools, nothing of anyone's home. */
@@ -147,6 +137,42 @@ static const char *const etc_entries[] = {
     "debian_version", "bash.bashrc", "inputrc", "profile", "magic", "gitconfig", "manpath.config",
     "locale.alias", "environment", NULL,
 };
+
+/* /etc is a small tmpfs of its own holding the selected entries, and one recursive
+ * mount_setattr makes it and every bind in it read-only: one system call where a read-only
+ * remount per entry took 28.  Without mount_setattr (before 5.12) each is remounted. */
+static int setup_etc(struct nc_err *err)
+{
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+    bool bound[sizeof(etc_entries) / sizeof(etc_entries[0])] = {false};
+    char rel[128];
+
+    if (mkdir(NEW "/etc", 0755) < 0)
+        return nc_err_set(err, errno, "mkdir %s: %s", NEW "/etc", strerror(errno));
+    if (mnt("tmpfs", NEW "/etc", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k,nr_inodes=256",
+            err) < 0)
+        return -1;
+    for (size_t i = 0; etc_entries[i] != NULL; i++) {
+        snprintf(rel, sizeof(rel), "etc/%s", etc_entries[i]);
+        int rc = mirror(rel, false, err);
+        if (rc < 0)
+            return -1;
+        bound[i] = rc == 1;
+    }
+    if (syscall(SYS_mount_setattr, AT_FDCWD, NEW "/etc", AT_RECURSIVE, &attr, sizeof(attr)) == 0)
+        return 0;
+    if (errno != ENOSYS && errno != EINVAL)
+        return nc_err_set(err, errno, "read-only /etc: %s", strerror(errno));
+    for (size_t i = 0; etc_entries[i] != NULL; i++) {
+        char dst[NC_PATH_MAX];
+        if (!bound[i])
+            continue;
+        snprintf(dst, sizeof(dst), NEW "/etc/%s", etc_entries[i]);
+        if (make_ro(dst, err) < 0)
+            return -1;
+    }
+    return make_ro(NEW "/etc", err);
+}
 
 /* tmpfs options bounded by the pod's memory limit: tmpfs pages are not counted by RLIMIT_AS,
  * so without a memory cgroup an unbounded /tmp would let a pod hold half the host's RAM. */
@@ -557,14 +583,8 @@ int nc_fs_setup(const struct nc_fs_plan *plan, struct nc_fs_report *rep, struct 
     for (size_t i = 0; system_dirs[i] != NULL; i++)
         if (mirror(system_dirs[i], true, err) < 0)
             return -1;
-    if (mkdirs(NEW "/etc", err) < 0)
+    if (setup_etc(err) < 0)
         return -1;
-    for (size_t i = 0; etc_entries[i] != NULL; i++) {
-        char rel[128];
-        snprintf(rel, sizeof(rel), "etc/%s", etc_entries[i]);
-        if (mirror(rel, true, err) < 0)
-            return -1;
-    }
     tmpfs_opts(opts, sizeof(opts), "1777", plan->policy->limits.memory_bytes);
     if (mkdirs(NEW "/tmp", err) < 0 || mnt("tmpfs", NEW "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, opts, err) < 0 ||
         mkdirs(NEW "/var", err) < 0)

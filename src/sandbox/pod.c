@@ -67,7 +67,17 @@
 #include <time.h>
 #include <unistd.h>
 
+/* AddressSanitizer: gcc defines __SANITIZE_ADDRESS__, clang (before 17) only answers
+ * __has_feature(address_sanitizer). */
 #if defined(__SANITIZE_ADDRESS__)
+#define NC_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NC_ASAN 1
+#endif
+#endif
+
+#if defined(NC_ASAN)
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #define NC_EXCLUSIVE __attribute__((noinline, no_sanitize("address", "undefined")))
@@ -355,7 +365,7 @@ struct stacks_asan {
 
 static void stacks_enter(struct stacks_asan *a, const char *bottom, size_t size)
 {
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(NC_ASAN)
     __sanitizer_start_switch_fiber(&a->fake, bottom, size);
 #else
     (void)a, (void)bottom, (void)size;
@@ -364,7 +374,7 @@ static void stacks_enter(struct stacks_asan *a, const char *bottom, size_t size)
 
 static void stacks_leave(struct stacks_asan *a, char *stacks, size_t size)
 {
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(NC_ASAN)
     const void *bottom = NULL;
     size_t ssize = 0;
     void *tmp = NULL;

@@ -28,12 +28,14 @@
  *     release_window, until every process on its memory has exec'd or exited (EOF on the
  *     release pipe, whose write end is close-on-exec in the init and the command), draining
  *     the pod's messages into a buffer meanwhile;
- *   - the init runs the set-up, then, in start_command, clones the command and waits for its
- *     ready byte (or EOF), which the command sends from await_go just before it waits for the
- *     go byte; then the init execs nucleus-init, which sends the go byte.
+ *   - the init runs the set-up, then, in start_command_and_reaper, clones the command and
+ *     at once execs nucleus-init (an exec touches none of the memory it leaves; if it fails,
+ *     the init kills and reaps the command before it runs anything else); the command sets up
+ *     Landlock and seccomp meanwhile and then waits, in await_go, for nucleus-init's go byte.
  * Where nucleus-init cannot be had (vm.memfd_noexec=2, another architecture), the init is
  * forked as before and stays the reaper itself; the command is still cloned with CLONE_VM from
- * it, and the init sends the go byte itself and waits until the command has exec'd. */
+ * it: the init waits for the command's ready byte (start_command), sends the go byte itself
+ * and waits until the command has exec'd (release_command). */
 #include "pod.h"
 
 #include "cgroup.h"
@@ -286,16 +288,20 @@ static NC_EXCLUSIVE long raw_read_byte(int fd, char *b)
     return n;
 }
 
-/* In the command, once it is set up: tells the init, then waits for PID 1's go.  Returns
- * whether it came (EOF: PID 1 is gone, and the pod with it). */
+/* In the command, once it is set up: tells the init (when it waits: ready_wr >= 0), then
+ * waits for PID 1's go.  Returns whether it came (EOF: PID 1 is gone, and the pod with it). */
 static NC_EXCLUSIVE bool await_go(int ready_wr, int go_rd)
 {
     char b = 'r';
     long n;
-    do
-        n = nc_raw3(SYS_write, ready_wr, &b, 1);
-    while (n == -EINTR);
-    return n == 1 && raw_read_byte(go_rd, &b) == 1 && b == 'g';
+    if (ready_wr >= 0) {
+        do
+            n = nc_raw3(SYS_write, ready_wr, &b, 1);
+        while (n == -EINTR);
+        if (n != 1)
+            return false;
+    }
+    return raw_read_byte(go_rd, &b) == 1 && b == 'g';
 }
 
 static void __attribute__((noreturn)) command_main(struct pod_ctx *c);
@@ -305,9 +311,44 @@ static int command_entry(void *arg)
     command_main(arg);
 }
 
-/* In the init: clones the command onto its own stack, sharing our memory, and waits until it
- * is ready to exec (or has died).  Returns its pid, or -errno; *ready says whether it reported
- * ready. */
+/* Writes v in decimal into out[0..15] (no libc here). */
+static NC_EXCLUSIVE void raw_utoa(unsigned long v, char out[16])
+{
+    char tmp[16];
+    size_t n = 0, i = 0;
+    do
+        tmp[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0 && n < sizeof(tmp) - 1);
+    while (n > 0)
+        out[i++] = tmp[--n];
+    out[i] = '\0';
+}
+
+/* In the init, with nucleus-init: clones the command onto its own stack, sharing our memory,
+ * and at once execs nucleus-init (argv[1] gets the command's pid), so that the exec overlaps
+ * the command's own set-up; the command execs only after nucleus-init's go.  Returns only if
+ * the clone or the exec failed: -errno, with the command killed and reaped, so that our
+ * memory is ours again. */
+static NC_EXCLUSIVE long start_command_and_reaper(struct pod_ctx *c, char *const argv[],
+                                                  char pid_slot[16])
+{
+    static char *const envp[] = {NULL};
+    long pid = clone(command_entry, c->cmd_stack_top, CLONE_VM | SIGCHLD, c);
+    long rc;
+    if (pid < 0)
+        return -errno; /* nothing else runs yet: errno is ours */
+    (void)nc_raw1(SYS_close, c->go[0]);
+    raw_utoa((unsigned long)pid, pid_slot);
+    rc = nc_raw6(SYS_execveat, c->reaper_fd, (long)"", (long)argv, (long)envp, AT_EMPTY_PATH, 0);
+    (void)nc_raw2(SYS_kill, pid, SIGKILL);
+    while (nc_raw4(SYS_wait4, pid, 0, __WALL, 0) == -EINTR) {
+    }
+    return rc;
+}
+
+/* In the init, without nucleus-init: clones the command onto its own stack, sharing our
+ * memory, and waits until it is ready to exec (or has died).  Returns its pid, or -errno;
+ * *ready says whether it reported ready. */
 static NC_EXCLUSIVE long start_command(struct pod_ctx *c, bool *ready)
 {
     char b = 0;
@@ -405,7 +446,8 @@ static void __attribute__((noreturn)) command_main(struct pod_ctx *c)
                                     .deny_tcp = true, .scope = true};
 
     /* Our copies of the init's ends; and nucleus-init is not ours to keep. */
-    close(c->ready[0]);
+    if (c->ready[0] >= 0)
+        close(c->ready[0]);
     close(c->go[1]);
     if (c->reaper_fd >= 0)
         close(c->reaper_fd);
@@ -474,18 +516,6 @@ static void forward(int sig)
 /* The signals the init forwards to the command (nucleus-init has the same list). */
 static const int fwd_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT};
 
-/* Execs nucleus-init as PID 1.  Returns only on failure. */
-static void exec_reaper(const struct pod_ctx *c, pid_t cmd)
-{
-    char pid_s[16], fd_s[16];
-    char *argv[] = {(char *)"nucleus-init", pid_s, fd_s, NULL};
-    char *envp[] = {NULL};
-
-    snprintf(pid_s, sizeof(pid_s), "%d", (int)cmd);
-    snprintf(fd_s, sizeof(fd_s), "%d", c->go[1]);
-    syscall(SYS_execveat, c->reaper_fd, "", argv, envp, AT_EMPTY_PATH);
-}
-
 static void __attribute__((noreturn)) init_main(struct pod_ctx *c)
 {
     struct nc_err err = {0};
@@ -535,13 +565,27 @@ static void __attribute__((noreturn)) init_main(struct pod_ctx *c)
     sigaddset(&block, SIGCHLD);
     sigprocmask(SIG_BLOCK, &block, NULL);
 
-    if (pipe2(c->ready, O_CLOEXEC) < 0 || pipe2(c->go, O_CLOEXEC) < 0 ||
-        (c->reaper_fd >= 0 && fcntl(c->go[1], F_SETFD, 0) < 0)) { /* nucleus-init keeps it */
+    if (pipe2(c->go, O_CLOEXEC) < 0 ||
+        (c->reaper_fd >= 0 && fcntl(c->go[1], F_SETFD, 0) < 0) || /* nucleus-init keeps it */
+        (c->reaper_fd < 0 && pipe2(c->ready, O_CLOEXEC) < 0)) {
         nc_err_set(&err, errno, "pipe: %s", strerror(errno));
         die_pod(c->report_fd, POD_SETUP_FAILED, &err);
     }
-    if (!c->shared) /* when shared, the parent declared the stacks for all of us */
-        stacks_enter(&asan, c->cmd_stack_top - POD_STACK_SIZE, POD_STACK_SIZE);
+
+    if (c->reaper_fd >= 0) {
+        /* nucleus-init becomes PID 1 while the command sets itself up. */
+        char pid_s[16] = "", fd_s[16];
+        char *argv[] = {(char *)"nucleus-init", pid_s, fd_s, NULL};
+        snprintf(fd_s, sizeof(fd_s), "%d", c->go[1]);
+        cmd = start_command_and_reaper(c, argv, pid_s);
+        /* Our exit as PID 1 takes the command with it (it is dead already). */
+        nc_err_set(&err, (int)-cmd, "cannot start the command or run the pod's init "
+                   "(nucleus-init): %s", strerror((int)-cmd));
+        die_pod(c->report_fd, POD_SETUP_FAILED, &err);
+    }
+
+    /* No nucleus-init: this process stays PID 1. */
+    stacks_enter(&asan, c->cmd_stack_top - POD_STACK_SIZE, POD_STACK_SIZE);
     cmd = start_command(c, &ready);
     if (cmd < 0) {
         nc_err_set(&err, (int)-cmd, "cannot start the command: %s", strerror((int)-cmd));
@@ -550,21 +594,13 @@ static void __attribute__((noreturn)) init_main(struct pod_ctx *c)
     if (!ready) {
         /* The command failed its set-up, has said why and exited: pass its status on. */
         int st = 0;
-        if (!c->shared)
-            stacks_leave(&asan, c->cmd_stack_top - POD_STACK_SIZE, POD_STACK_SIZE);
+        stacks_leave(&asan, c->cmd_stack_top - POD_STACK_SIZE, POD_STACK_SIZE);
         while (waitpid((pid_t)cmd, &st, 0) < 0 && errno == EINTR) {
         }
         _exit(exit_status(st));
     }
 
-    if (c->reaper_fd >= 0) {
-        exec_reaper(c, (pid_t)cmd);
-        /* Our exit as PID 1 takes the waiting command with it. */
-        nc_err_set(&err, errno, "cannot run the pod's init (nucleus-init): %s", strerror(errno));
-        die_pod(c->report_fd, POD_SETUP_FAILED, &err);
-    }
-
-    /* No nucleus-init: this process stays PID 1, forwarding signals and reaping. */
+    /* Forward signals and reap. */
     forward_to = (sig_atomic_t)cmd;
     for (size_t i = 0; i < sizeof(fwd_signals) / sizeof(fwd_signals[0]); i++) {
         struct sigaction sa = {.sa_handler = forward};
@@ -826,6 +862,7 @@ int nc_pod_run(const struct nc_pod_config *cfg, struct nc_pod_result *res, struc
     sigprocmask(SIG_BLOCK, &block, &old);
 
     ctx.cfg = cfg;
+    ctx.ready[0] = ctx.ready[1] = ctx.go[0] = ctx.go[1] = -1; /* made by the init */
     ctx.sync_fd = sync[0];
     ctx.sync_wr = sync[1];
     ctx.report_fd = rep[1];

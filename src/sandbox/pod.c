@@ -198,9 +198,15 @@ static int drop_caps(struct nc_err *err)
     struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
     struct __user_cap_data_struct data[2];
 
-    for (int cap = 0; cap <= 63; cap++)
-        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
-            return nc_err_set(err, errno, "drop capability %d: %s", cap, strerror(errno));
+    /* Capabilities are numbered densely from 0: the first EINVAL is the first number this
+     * kernel does not know, and every higher one is unknown too. */
+    for (int cap = 0; cap <= 63; cap++) {
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0)
+            continue;
+        if (errno == EINVAL && cap > 0)
+            break;
+        return nc_err_set(err, errno, "drop capability %d: %s", cap, strerror(errno));
+    }
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
         return nc_err_set(err, errno, "clear ambient capabilities: %s", strerror(errno));
     if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |

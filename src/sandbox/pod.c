@@ -23,11 +23,12 @@
  * The rule is: whenever a process lets another one run, it waits in a system call made without
  * libc (raw_syscall.h) from a function the sanitizers do not instrument (NC_EXCLUSIVE), and it
  * resumes only when the other one has exec'd, exited, or is itself waiting that way:
- *   - the parent runs until it has written the id maps and attached the cgroups, while the init
- *     waits for the start byte in init_entry; then it writes the byte and waits, in
- *     release_window, until every process on its memory has exec'd or exited (EOF on the
- *     release pipe, whose write end is close-on-exec in the init and the command), draining
- *     the pod's messages into a buffer meanwhile;
+ *   - the parent runs until it has written the id maps, while the init waits for the start
+ *     byte in init_entry; then it writes the byte and runs release_window: it attaches the
+ *     cgroups with raw calls while the init builds the filesystem, sends a second byte that
+ *     lets the init start the command (await_cgroups), and waits until every process on its
+ *     memory has exec'd or exited (EOF on the release pipe, whose write end is close-on-exec
+ *     in the init and the command), draining the pod's messages into a buffer meanwhile;
  *   - the init runs the set-up, then, in start_command_and_reaper, clones the command and
  *     at once execs nucleus-init (an exec touches none of the memory it leaves; if it fails,
  *     the init kills and reaps the command before it runs anything else); the command sets up
@@ -144,7 +145,7 @@ struct pod_msg {
 
 struct pod_ctx {
     const struct nc_pod_config *cfg;
-    int sync_fd;       /* read end: one byte when the parent has finished our set-up */
+    int sync_fd;       /* read end: 'g' when the id maps are written, 'c' when the cgroups are */
     int sync_wr;       /* the parent's end (closed in the init) */
     int report_fd;     /* SOCK_SEQPACKET to the parent; close-on-exec */
     int report_parent; /* the parent's end (closed in the init) */
@@ -381,6 +382,14 @@ static NC_EXCLUSIVE void release_command(struct pod_ctx *c)
     }
 }
 
+/* In the init, before it starts the command: the parent's second byte says the init is in
+ * the pod's cgroups (the parent writes it from release_window, hence a raw read). */
+static NC_EXCLUSIVE bool await_cgroups(int sync_fd)
+{
+    char b = 0;
+    return raw_read_byte(sync_fd, &b) == 1 && b == 'c';
+}
+
 /* The init's first instructions.  With CLONE_VM the parent is still running on our memory
  * (writing the id maps), so nothing here may touch shared state until the start byte. */
 static void __attribute__((noreturn)) init_main(struct pod_ctx *c);
@@ -535,10 +544,6 @@ static void __attribute__((noreturn)) init_main(struct pod_ctx *c)
     long cmd;
     int status = 0;
 
-    if (c->cgroup_ns && unshare(CLONE_NEWCGROUP) < 0) {
-        nc_err_set(&err, errno, "cgroup namespace: %s", strerror(errno));
-        die_pod(c->report_fd, POD_SETUP_FAILED, &err);
-    }
     if (sethostname("nucleus", 7) < 0) {
         nc_err_set(&err, errno, "sethostname: %s", strerror(errno));
         die_pod(c->report_fd, POD_SETUP_FAILED, &err);
@@ -551,6 +556,16 @@ static void __attribute__((noreturn)) init_main(struct pod_ctx *c)
         snprintf(m.text, sizeof(m.text), "%s", rep.placeholders + off);
         off += strlen(rep.placeholders + off) + 1;
         send_msg(c->report_fd, &m);
+    }
+
+    /* The command starts only inside the pod's cgroups: the parent's second byte.  The
+     * cgroup namespace is made after it, so that its root is the pod's cgroup. */
+    if (!await_cgroups(c->sync_fd))
+        raw_exit(POD_SETUP_FAILED); /* the parent could not attach them, and kills us */
+    close(c->sync_fd);
+    if (c->cgroup_ns && unshare(CLONE_NEWCGROUP) < 0) {
+        nc_err_set(&err, errno, "cgroup namespace: %s", strerror(errno));
+        die_pod(c->report_fd, POD_SETUP_FAILED, &err);
     }
 
     /* From here on the init holds no privilege, and the command inherits that: no new
@@ -732,30 +747,71 @@ static int check_mechanisms(const struct nc_pod_config *cfg, struct nc_pod_resul
     return 0;
 }
 
-/* What the parent saw while it waited in release_window. */
+/* What the parent needs and sees while it waits in release_window. */
 struct early {
     size_t n;                              /* messages received */
     struct pod_msg msg[POD_MAX_EARLY_MSGS]; /* allocated before the pod starts */
     bool killed;                           /* the deadline passed: the init was killed */
+    /* The cgroups to move the init into, prepared beforehand: cgroup.procs paths ("" for
+     * none) and the pid as text.  attach_err: -errno of the first failure, else 0. */
+    char procs[3][NC_CG_PATH + 16];
+    char pid_s[16];
+    long attach_err;
+    int attach_slot;
 };
 
-/* In the parent, with the init on our memory: sends the start byte, then waits until every
- * process on our memory has exec'd or exited (EOF on the release pipe), receiving the pod's
- * messages meanwhile so that it never blocks on a full socket.  Past the deadline it kills the
- * init (and with it the pod) and keeps waiting for the EOF, which then comes at once. */
+/* Writes the pid into each cgroup.procs: the cgroup part of nc_cgroup_attach, without libc. */
+static NC_EXCLUSIVE long raw_cgroup_attach(struct early *e)
+{
+    size_t len = 0;
+    while (e->pid_s[len] != '\0')
+        len++;
+    for (int i = 0; i < 3; i++) {
+        long fd, n;
+        if (e->procs[i][0] == '\0')
+            continue;
+        e->attach_slot = i;
+        fd = nc_raw4(SYS_openat, AT_FDCWD, e->procs[i], O_WRONLY | O_CLOEXEC, 0);
+        if (fd < 0)
+            return fd;
+        do
+            n = nc_raw3(SYS_write, fd, e->pid_s, len);
+        while (n == -EINTR);
+        (void)nc_raw1(SYS_close, fd);
+        if (n != (long)len)
+            return n < 0 ? n : -EIO;
+    }
+    return 0;
+}
+
+static NC_EXCLUSIVE long raw_write_byte(int fd, char b)
+{
+    long n;
+    do
+        n = nc_raw3(SYS_write, fd, &b, 1);
+    while (n == -EINTR);
+    return n;
+}
+
+/* In the parent, with the init on our memory: sends the start byte, moves the init into the
+ * pod's cgroups while it builds the pod, and sends the second byte that lets it start the
+ * command (or kills it, if the cgroups cannot be had: the command never runs outside them).
+ * Then waits until every process on our memory has exec'd or exited (EOF on the release
+ * pipe), receiving the pod's messages meanwhile so that it never blocks on a full socket.
+ * Past the deadline it kills the init (and with it the pod) and keeps waiting for the EOF,
+ * which then comes at once. */
 static NC_EXCLUSIVE void release_window(int sync_wr, int release_rd, int rep_rd, pid_t pid,
                                         uint64_t deadline_ms, struct early *e)
 {
-    char b = 'g';
+    char b = 0;
     long n;
 
-    do
-        n = nc_raw3(SYS_write, sync_wr, &b, 1);
-    while (n == -EINTR);
-    (void)nc_raw1(SYS_close, sync_wr);
-    if (n != 1) { /* the init is gone already (it holds the read end) */
-        (void)nc_raw2(SYS_kill, pid, SIGKILL);
+    e->attach_err = 0;
+    if (raw_write_byte(sync_wr, 'g') != 1 || (e->attach_err = raw_cgroup_attach(e)) < 0 ||
+        raw_write_byte(sync_wr, 'c') != 1) {
+        (void)nc_raw2(SYS_kill, pid, SIGKILL); /* gone already, or not to start */
     }
+    (void)nc_raw1(SYS_close, sync_wr);
     for (;;) {
         struct pollfd pf[2] = {{.fd = release_rd, .events = POLLIN},
                                {.fd = e->n < POD_MAX_EARLY_MSGS ? rep_rd : -1, .events = POLLIN}};
@@ -926,14 +982,22 @@ int nc_pod_run(const struct nc_pod_config *cfg, struct nc_pod_result *res, struc
         close(sync[1]);
         goto restore;
     }
-    if ((use_userns && write_id_maps(pid, err) < 0) || nc_cgroup_attach(&cg, pid, err) < 0) {
+    if (use_userns && write_id_maps(pid, err) < 0) {
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
         close(sync[1]);
         rc = -1;
         goto restore;
     }
+    /* The start byte lets the init build the pod; the cgroups are attached meanwhile, and a
+     * second byte lets it start the command (see pod_ctx). */
     if (ctx.shared) {
+        for (int i = 0; i < 3; i++)
+            if (cg.dir[i][0] == '\0' ||
+                snprintf(early->procs[i], sizeof(early->procs[i]), "%s/cgroup.procs", cg.dir[i]) >=
+                    (int)sizeof(early->procs[i]))
+                early->procs[i][0] = '\0';
+        snprintf(early->pid_s, sizeof(early->pid_s), "%d", (int)pid);
         /* From the start byte until the pod's processes have left our memory, nothing here
          * may run but release_window (see the top of this file). */
         release_window(sync[1], release[0], rep[0], pid, deadline, early);
@@ -942,9 +1006,21 @@ int nc_pod_run(const struct nc_pod_config *cfg, struct nc_pod_result *res, struc
         release[0] = -1;
         for (size_t i = 0; i < early->n; i++)
             note_msg(&early->msg[i], res, ph, &setup_error, err);
+        if (early->attach_err < 0) {
+            waitpid(pid, NULL, 0);
+            while (recv(rep_parent, &msg, sizeof(msg), MSG_DONTWAIT) == (ssize_t)sizeof(msg))
+                note_msg(&msg, res, ph, &setup_error, err);
+            remove_placeholders(cfg->workspace, ph); /* the init may have made some */
+            rc = nc_err_set(err, (int)-early->attach_err, "cannot move the pod into %s: %s",
+                            cg.dir[early->attach_slot], strerror((int)-early->attach_err));
+            goto restore;
+        }
     } else {
-        if (write(sync[1], "g", 1) != 1) {
-            rc = nc_err_set(err, errno, "cannot start the pod: %s", strerror(errno));
+        if (write(sync[1], "g", 1) != 1 || nc_cgroup_attach(&cg, pid, err) < 0 ||
+            write(sync[1], "c", 1) != 1) {
+            if (err->msg[0] == '\0')
+                nc_err_set(err, errno, "cannot start the pod: %s", strerror(errno));
+            rc = -1;
             kill(pid, SIGKILL);
             waitpid(pid, NULL, 0);
             close(sync[1]);

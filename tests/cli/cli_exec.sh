@@ -48,6 +48,14 @@ run exec --workspace "$WS" -- sh -c 'grep -E "^(Name|VmRSS):" /proc/1/status'
 expect_out "PID 1 is nucleus-init" "^Name:[[:space:]]+nucleus-init$"
 rss=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB$/\1/p' "$TMP/out")
 if [ -n "$rss" ] && [ "$rss" -lt 1024 ]; then ok "PID 1 uses under 1 MiB RSS ($rss kB)"; else not_ok "PID 1 RSS: '${rss:-?}' kB"; fi
+# With cgroups, the pod's cgroup namespace is rooted at the pod's own cgroup (made after the
+# init was moved there), so no host cgroup path shows inside.
+run exec --verbose --workspace "$WS" -- cat /proc/self/cgroup
+if grep -q "limited by cgroup" "$TMP/err"; then
+  if grep -qv ':/$' "$TMP/out"; then not_ok "cgroup paths leak into the pod: $(grep -v ':/$' "$TMP/out" | head -1)"; else ok "the cgroup namespace is rooted at the pod's cgroup"; fi
+else
+  ok "the cgroup namespace is rooted at the pod's cgroup # SKIP no cgroup holds the limits here"
+fi
 run exec --allow-degraded=frobnicate -- true; expect_status "unknown mechanism" 2
 run exec --timeout 0 -- true; expect_status "zero timeout refused" 2
 run exec --profile no-such -- true; expect_status "unknown profile" 2

@@ -1031,6 +1031,8 @@ int nc_pod_run(const struct nc_pod_config *cfg, struct nc_pod_result *res, struc
 
     sfd = signalfd(-1, &block, SFD_CLOEXEC | SFD_NONBLOCK);
     pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    /* Housekeeping while the command runs, rather than before it starts. */
+    nc_cgroup_reap_stale(&cg);
     while (!exited) {
         struct pollfd pf[3] = {{.fd = rep_parent, .events = POLLIN},
                                {.fd = sfd, .events = POLLIN},

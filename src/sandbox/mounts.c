@@ -230,9 +230,12 @@ static int setup_proc(struct nc_err *err)
         return -1;
     for (size_t i = 0; ro[i] != NULL; i++) {
         snprintf(p, sizeof(p), NEW "/proc/%s", ro[i]);
-        if (access(p, F_OK) != 0)
-            continue;
-        if (bind(p, p, true, err) < 0)
+        if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) {
+            if (errno == ENOENT)
+                continue; /* this kernel has no such knob */
+            return nc_err_set(err, errno, "mount %s on %s: %s", p, p, strerror(errno));
+        }
+        if (make_ro(p, err) < 0)
             return -1;
     }
     return 0;

@@ -6,6 +6,7 @@
 #include "mounts.h"
 
 #include "core/glob.h"
+#include "sandbox/trace.h"
 #include "util/cleanup.h"
 
 #include <dirent.h>
@@ -589,23 +590,30 @@ int nc_fs_setup(const struct nc_fs_plan *plan, struct nc_fs_report *rep, struct 
     if (chdir("/") < 0)
         return nc_err_set(err, errno, "chdir /: %s", strerror(errno));
 
+    NC_TRACE("filesystem: loopback, first pivot (init)");
     if (mnt("tmpfs", NEW, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755", err) < 0)
         return -1;
     for (size_t i = 0; system_dirs[i] != NULL; i++)
         if (mirror(system_dirs[i], true, err) < 0)
             return -1;
+    NC_TRACE("filesystem: /usr and the system directories (init)");
     if (setup_etc(err) < 0)
         return -1;
+    NC_TRACE("filesystem: /etc (init)");
     tmpfs_opts(opts, sizeof(opts), "1777", plan->policy->limits.memory_bytes);
     if (mkdirs(NEW "/tmp", err) < 0 || mnt("tmpfs", NEW "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, opts, err) < 0 ||
         mkdirs(NEW "/var", err) < 0)
         return -1;
     if (symlink("../tmp", NEW "/var/tmp") < 0)
         return nc_err_set(err, errno, "symlink /var/tmp: %s", strerror(errno));
-    if (setup_dev(plan->policy->limits.memory_bytes, err) < 0 || setup_proc(err) < 0 ||
-        setup_workspace(plan, rep, err) < 0)
+    NC_TRACE("filesystem: /tmp, /var (init)");
+    if (setup_dev(plan->policy->limits.memory_bytes, err) < 0 || setup_proc(err) < 0)
+        return -1;
+    NC_TRACE("filesystem: /dev, /proc (init)");
+    if (setup_workspace(plan, rep, err) < 0)
         return -1;
 
+    NC_TRACE("filesystem: workspace and its scan (init)");
     /* Make the assembled tree the root and drop the host's for good. */
     if (chdir(NEW) < 0)
         return nc_err_set(err, errno, "chdir %s: %s", NEW, strerror(errno));

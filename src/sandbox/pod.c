@@ -45,6 +45,7 @@
 #include "raw_syscall.h"
 #include "reaper_fd.h"
 #include "seccomp_filter.h"
+#include "trace.h"
 #include "util/cleanup.h"
 
 #include <errno.h>
@@ -460,6 +461,7 @@ static void __attribute__((noreturn)) command_main(struct pod_ctx *c)
     struct nc_landlock_spec spec = {.ro = ro, .rw = cfg->workspace_writable ? ws_rw : ws_rw + 1,
                                     .deny_tcp = true, .scope = true};
 
+    NC_TRACE("clone of the command until it runs; exec of nucleus-init (init, command)");
     /* Our copies of the init's ends; and nucleus-init is not ours to keep. */
     if (c->ready[0] >= 0)
         close(c->ready[0]);
@@ -480,6 +482,7 @@ static void __attribute__((noreturn)) command_main(struct pod_ctx *c)
     for (int s = 1; s < NSIG; s++)
         signal(s, SIG_DFL);
 
+    NC_TRACE("setsid, signal dispositions (command)");
     for (size_t i = 0; i < cfg->nenv && i < NC_POD_MAX_ENV; i++)
         envp[i] = (char *)(uintptr_t)cfg->env[i];
 
@@ -494,12 +497,14 @@ static void __attribute__((noreturn)) command_main(struct pod_ctx *c)
         if (nc_landlock_apply(&spec, &m.abi, &m.net, &m.scope, &err) < 0)
             die_pod(c->report_fd, POD_SETUP_FAILED, &err);
     }
+    NC_TRACE("no_new_privs, Landlock (command)");
     send_msg(c->report_fd, &m);
     if (nc_seccomp_install(&err) < 0) {
         if (!(cfg->allow_degraded & NC_MECH_BIT(NC_MECH_SECCOMP)))
             die_pod(c->report_fd, POD_SETUP_FAILED, &err);
     }
 
+    NC_TRACE("seccomp (command)");
     /* Limits last, just before execve: nothing of ours allocates under them. */
     lower_rlimit(RLIMIT_CORE, 0); /* no core dumps of pod memory on the host */
     if (c->pids == NC_LIMIT_RLIMIT)
@@ -509,9 +514,11 @@ static void __attribute__((noreturn)) command_main(struct pod_ctx *c)
     sigemptyset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
 
+    NC_TRACE("rlimits, signal mask (command)");
     /* Nothing of the command's may run before PID 1 is non-dumpable: wait for its word. */
     if (!await_go(c->ready[1], c->go[0]))
         _exit(POD_SETUP_FAILED);
+    NC_TRACE("wait for nucleus-init's go (command)");
     exec_cmd(cfg, envp);
     int e = errno;
     nc_err_set(&err, e, "cannot run '%s': %s", cfg->argv[0], strerror(e));
@@ -548,8 +555,10 @@ static void __attribute__((noreturn)) init_main(struct pod_ctx *c)
         nc_err_set(&err, errno, "sethostname: %s", strerror(errno));
         die_pod(c->report_fd, POD_SETUP_FAILED, &err);
     }
+    NC_TRACE("start byte, hostname (init)");
     if (loopback_up(&err) < 0 || nc_fs_setup(&plan, &rep, &err) < 0)
         die_pod(c->report_fd, POD_SETUP_FAILED, &err);
+    NC_TRACE("filesystem: second pivot, host root detached, root read-only (init)");
     /* The parent removes the placeholders after the pod (the host side outlives us). */
     for (size_t i = 0, off = 0; i < rep.nplaceholders; i++) {
         struct pod_msg m = {.kind = 'P'};
@@ -563,6 +572,7 @@ static void __attribute__((noreturn)) init_main(struct pod_ctx *c)
     if (!await_cgroups(c->sync_fd))
         raw_exit(POD_SETUP_FAILED); /* the parent could not attach them, and kills us */
     close(c->sync_fd);
+    NC_TRACE("wait for the cgroups (init)");
     if (c->cgroup_ns && unshare(CLONE_NEWCGROUP) < 0) {
         nc_err_set(&err, errno, "cgroup namespace: %s", strerror(errno));
         die_pod(c->report_fd, POD_SETUP_FAILED, &err);
@@ -578,6 +588,7 @@ static void __attribute__((noreturn)) init_main(struct pod_ctx *c)
     if (drop_caps(&err) < 0)
         die_pod(c->report_fd, POD_SETUP_FAILED, &err);
 
+    NC_TRACE("cgroup namespace, no_new_privs, capabilities dropped (init)");
     /* Signals for the command wait (blocked, so queued even for PID 1) until a reaper is in
      * place; nucleus-init inherits the mask across the exec and reads them. */
     sigemptyset(&block);
@@ -598,6 +609,7 @@ static void __attribute__((noreturn)) init_main(struct pod_ctx *c)
         char pid_s[16] = "", fd_s[16];
         char *argv[] = {(char *)"nucleus-init", pid_s, fd_s, NULL};
         snprintf(fd_s, sizeof(fd_s), "%d", c->go[1]);
+        NC_TRACE("signal mask, pipes (init)");
         cmd = start_command_and_reaper(c, argv, pid_s);
         /* Our exit as PID 1 takes the command with it (it is dead already). */
         nc_err_set(&err, (int)-cmd, "cannot start the command or run the pod's init "
@@ -866,6 +878,7 @@ int nc_pod_run(const struct nc_pod_config *cfg, struct nc_pod_result *res, struc
     int rc = 0, status = 0;
     pid_t pid;
 
+    NC_TRACE("process start, options, policy (parent)");
     memset(res, 0, sizeof(*res));
     if (cfg->argv == NULL || cfg->argv[0] == NULL)
         return nc_err_set(err, EINVAL, "no command given");
@@ -875,6 +888,7 @@ int nc_pod_run(const struct nc_pod_config *cfg, struct nc_pod_result *res, struc
         return nc_err_set(err, E2BIG, "more than %d environment variables", NC_POD_MAX_ENV);
     if (check_mechanisms(cfg, res, &use_userns, err) < 0)
         return -1;
+    NC_TRACE("mechanism checks (parent)");
     deadline = timeout_s == NC_UNLIMITED || timeout_s > UINT64_MAX / 2000u ? UINT64_MAX : now_ms() + timeout_s * 1000u;
 
     stacks = mmap(NULL, POD_STACKS_SIZE, PROT_READ | PROT_WRITE,
@@ -898,6 +912,7 @@ int nc_pod_run(const struct nc_pod_config *cfg, struct nc_pod_result *res, struc
     ctx.reaper_fd = reaper_fd;
     ctx.shared = reaper_fd >= 0;
 
+    NC_TRACE("stacks, nucleus-init memfd (parent)");
     snprintf(cgname, sizeof(cgname), "nucleus-%d", (int)getpid());
     nc_cgroup_create(&cg, cgname, cfg->policy->limits.max_procs, cfg->policy->limits.memory_bytes);
     ctx.pids = cg.pids != NC_LIMIT_NONE ? cg.pids : NC_LIMIT_RLIMIT;
@@ -907,6 +922,7 @@ int nc_pod_run(const struct nc_pod_config *cfg, struct nc_pod_result *res, struc
     res->pids_holder = ctx.pids;
     res->memory_holder = ctx.memory;
 
+    NC_TRACE("cgroup directories and limits (parent)");
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rep) < 0 || pipe2(sync, O_CLOEXEC) < 0 ||
         (ctx.shared && pipe2(release, O_CLOEXEC) < 0)) {
         rc = nc_err_set(err, errno, "socketpair: %s", strerror(errno));
@@ -951,6 +967,7 @@ int nc_pod_run(const struct nc_pod_config *cfg, struct nc_pod_result *res, struc
         use_userns = false;
         flags &= ~(unsigned long)CLONE_NEWUSER;
     }
+    NC_TRACE("clone with new namespaces (parent)");
     close(rep[1]);
     close(sync[0]);
     if (release[1] >= 0)
@@ -989,6 +1006,7 @@ int nc_pod_run(const struct nc_pod_config *cfg, struct nc_pod_result *res, struc
         rc = -1;
         goto restore;
     }
+    NC_TRACE("id maps (parent)");
     /* The start byte lets the init build the pod; the cgroups are attached meanwhile, and a
      * second byte lets it start the command (see pod_ctx). */
     if (ctx.shared) {
@@ -1004,6 +1022,7 @@ int nc_pod_run(const struct nc_pod_config *cfg, struct nc_pod_result *res, struc
         stacks_leave(&asan, stacks, POD_STACKS_SIZE);
         close(release[0]);
         release[0] = -1;
+        NC_TRACE("the pod leaves the parent's memory: parent wakes (parent)");
         for (size_t i = 0; i < early->n; i++)
             note_msg(&early->msg[i], res, ph, &setup_error, err);
         if (early->attach_err < 0) {
@@ -1069,6 +1088,7 @@ int nc_pod_run(const struct nc_pod_config *cfg, struct nc_pod_result *res, struc
                 exited = true;
         }
     }
+    NC_TRACE("command: exec, run, exit; nucleus-init exit; pod teardown");
     /* Drain what the pod reported before it went away. */
     while (rep_parent >= 0 && recv(rep_parent, &msg, sizeof(msg), MSG_DONTWAIT) == (ssize_t)sizeof(msg))
         note_msg(&msg, res, ph, &setup_error, err);
@@ -1084,6 +1104,7 @@ int nc_pod_run(const struct nc_pod_config *cfg, struct nc_pod_result *res, struc
     else if (setup_error) /* the command could not be executed: its status says which */
         snprintf(res->message, sizeof(res->message), "%s", err->msg);
 
+    NC_TRACE("messages, placeholders (parent)");
 restore:
     if (ctx.shared && release[0] >= 0) {
         /* The pod never started (or was killed before): nothing runs on our memory now. */
@@ -1091,8 +1112,10 @@ restore:
         close(release[0]);
     }
     sigprocmask(SIG_SETMASK, &old, NULL);
+    NC_TRACE("restore (parent)");
 out:
     nc_cgroup_destroy(&cg);
+    NC_TRACE("cgroups removed (parent)");
     if (stacks != MAP_FAILED)
         munmap(stacks, POD_STACKS_SIZE);
     return rc;

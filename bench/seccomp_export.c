@@ -2,13 +2,13 @@
 /* Writes the pod's own seccomp filter as a raw BPF program, for `bwrap --seccomp FD`, so the
  * spawn benchmark gives bubblewrap exactly the filter nucleus loads.
  *
- * It does not copy the table: it is linked with src/sandbox/seccomp_filter.c and the linker
- * option -Wl,--wrap=seccomp_load, so nc_seccomp_install() builds the real filter and, where it
- * would load it, hands it to __wrap_seccomp_load() below, which exports it instead
- * (seccomp_export_bpf).  bench/spawn.sh builds and runs it:
+ * It does not copy the table: it is linked with src/sandbox/seccomp_filter.c and calls
+ * nc_seccomp_compile(), the libseccomp compilation that also produced the program embedded in
+ * nucleus at build time (tests/unit/test_seccomp.c checks that the two are identical).
+ * bench/spawn.sh builds and runs it:
  *
  *   cc -O2 -Isrc bench/seccomp_export.c src/sandbox/seccomp_filter.c src/util/err.c \
- *      -Wl,--wrap=seccomp_load -lseccomp -o seccomp_export
+ *      -lseccomp -o seccomp_export
  *   ./seccomp_export filter.bpf
  *
  * bwrap reads the program from an inherited descriptor up to end of file, so when hyperfine
@@ -19,26 +19,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <unistd.h>
-
-int __wrap_seccomp_load(const scmp_filter_ctx ctx);
-
-static int out_fd = -1;
-
-/* Called by nc_seccomp_install() in place of seccomp_load(): nothing is loaded here. */
-int __wrap_seccomp_load(const scmp_filter_ctx ctx)
-{
-    return seccomp_export_bpf(ctx, out_fd);
-}
 
 int main(int argc, char **argv)
 {
     struct nc_err err = {0};
+    int out_fd;
 
     if (argc == 3 && strcmp(argv[1], "--rewind") == 0) {
         char *end;
@@ -53,17 +42,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s OUTPUT.bpf | --rewind FD\n", argv[0]);
         return 2;
     }
-    /* nc_seccomp_install() insists on no_new_privs, as it would before a real load. */
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-        fprintf(stderr, "no_new_privs: %s\n", strerror(errno));
-        return 1;
-    }
     out_fd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (out_fd < 0) {
         fprintf(stderr, "%s: %s\n", argv[1], strerror(errno));
         return 1;
     }
-    if (nc_seccomp_install(&err) < 0) {
+    if (nc_seccomp_compile(out_fd, &err) < 0) {
         fprintf(stderr, "export: %s\n", err.msg);
         return 1;
     }
@@ -71,6 +55,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: %s\n", argv[1], strerror(errno));
         return 1;
     }
-    printf("%u rules\n", nc_seccomp_rule_count());
+    printf("%u rules\n", nc_seccomp_table_rules());
     return 0;
 }

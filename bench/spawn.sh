@@ -75,7 +75,7 @@ NUCLEUS=$(readlink -f "$NUCLEUS")
 # shellcheck disable=SC2046 # pkg-config prints separate words on purpose
 cc -std=gnu17 -O2 -D_GNU_SOURCE -I"$REPO/src" $(pkg-config --cflags libseccomp) \
   "$REPO/bench/seccomp_export.c" "$REPO/src/sandbox/seccomp_filter.c" "$REPO/src/util/err.c" \
-  -Wl,--wrap=seccomp_load $(pkg-config --libs libseccomp) -o "$TMP/seccomp_export"
+  $(pkg-config --libs libseccomp) -o "$TMP/seccomp_export"
 "$TMP/seccomp_export" "$TMP/filter.bpf" >/dev/null
 # The subreaper that times bwrap and nucleus to the end of their sandboxes (see reap.c); static
 # where libc.a is installed, so its own start costs as little as possible.

@@ -143,6 +143,83 @@ const char *nc_glob_check(const char *pattern)
     return NULL;
 }
 
+const char *nc_glob_prepare(const char *pattern, struct nc_glob_prep *out)
+{
+    const char *why = nc_glob_check(pattern);
+    size_t n, first = 0, last = 0, stars = 0;
+    bool wild = false;
+
+    if (why != NULL)
+        return why;
+    n = strlen(pattern); /* <= NC_GLOB_MAX: checked */
+    for (size_t i = 0; i < n; i++) {
+        if (pattern[i] != '*' && pattern[i] != '?')
+            continue;
+        if (!wild)
+            first = i;
+        wild = true;
+        last = i + 1;
+        if (pattern[i] == '*')
+            stars++;
+    }
+    out->pattern = pattern;
+    out->len = n;
+    out->prefix = wild ? first : n;
+    out->suffix = wild ? n - last : 0;
+    out->min_len = n - stars;
+    out->unanchored = nc_glob_is_unanchored(pattern);
+    out->literal = !wild;
+    out->has_star = stars > 0;
+    return NULL;
+}
+
+bool nc_glob_prep_match(const struct nc_glob_prep *g, const char *path)
+{
+    return path_match(g->pattern, g->unanchored, true, path);
+}
+
+bool nc_glob_prep_match_name(const struct nc_glob_prep *g, const char *name, size_t len)
+{
+    const char *p = g->pattern;
+
+    if (!g->unanchored)
+        return false;
+    if (!g->has_star) {
+        /* literal or '?' only: one byte per pattern byte */
+        if (len != g->len)
+            return false;
+        return g->literal ? memcmp(p, name, len) == 0 : comp_match(p, 0, g->len, name, 0, len);
+    }
+    /* Quick rejections: too short, or the literal head or tail differs. */
+    if (len < g->min_len || memcmp(p, name, g->prefix) != 0 ||
+        memcmp(p + g->len - g->suffix, name + len - g->suffix, g->suffix) != 0)
+        return false;
+    return comp_match(p, 0, g->len, name, 0, len);
+}
+
+bool nc_glob_prep_may_match_below(const struct nc_glob_prep *g, const char *dir)
+{
+    const char *p = g->pattern;
+    size_t pi = 0, si = 0, plen = g->len, dlen = strlen(dir);
+
+    if (g->unanchored)
+        return true;
+    while (si < dlen) {
+        size_t pe, se;
+        if (pi >= plen)
+            return true; /* the pattern matches an ancestor of dir, or dir: all beneath match */
+        pe = comp_end(p, pi);
+        if (comp_is_globstar(p, pi, pe))
+            return true;
+        se = comp_end(dir, si);
+        if (!comp_match(p, pi, pe, dir, si, se))
+            return false; /* each component before a "**" consumes exactly one */
+        pi = comp_next(p, pe);
+        si = comp_next(dir, se);
+    }
+    return true; /* dir is a prefix of what the pattern may match */
+}
+
 int nc_path_normalize(const char *root, const char *in, char *out, size_t outsz, const char **why)
 {
     size_t n = strnlen(in, NC_PATH_MAX + 1);

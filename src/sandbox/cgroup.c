@@ -35,43 +35,77 @@ static int write_file(const char *dir, const char *file, const char *value)
     return rc;
 }
 
+/* /proc/self/cgroup, read once for every lookup below ("" when unreadable).  A file longer
+ * than the buffer loses its last lines; a controller not found is simply not used (the limit
+ * then falls back to an rlimit, and nucleus says which holds it). */
+struct self_cgroups {
+    char text[8192];
+};
+
+static void self_cgroups_read(struct self_cgroups *sc)
+{
+    size_t got = 0;
+    int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+    sc->text[0] = '\0';
+    if (fd < 0)
+        return;
+    while (got < sizeof(sc->text) - 1) {
+        ssize_t n = read(fd, sc->text + got, sizeof(sc->text) - 1 - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    sc->text[got] = '\0';
+    close(fd);
+}
+
 /* Our own cgroup path in a hierarchy: the line "N:<controllers>:<path>" of /proc/self/cgroup
  * whose controller list contains `want` ("" selects the v2 line "0::"). */
-static int self_cgroup(const char *want, char *out, size_t outsz)
+static int self_cgroup(const struct self_cgroups *sc, const char *want, char *out, size_t outsz)
 {
-    char line[1024];
-    FILE *f = fopen("/proc/self/cgroup", "re");
-    int rc = -1;
-    if (f == NULL)
-        return -1;
-    while (fgets(line, sizeof(line), f) != NULL) {
-        char *c1 = strchr(line, ':'), *c2 = c1 != NULL ? strchr(c1 + 1, ':') : NULL;
-        if (c2 == NULL)
+    const char *line = sc->text;
+    size_t wl = strlen(want);
+
+    while (*line != '\0') {
+        const char *eol = strchr(line, '\n');
+        const char *end = eol != NULL ? eol : line + strlen(line);
+        const char *c1 = memchr(line, ':', (size_t)(end - line));
+        const char *c2 = c1 != NULL ? memchr(c1 + 1, ':', (size_t)(end - c1 - 1)) : NULL;
+        const char *next = eol != NULL ? eol + 1 : end;
+        bool match = false;
+
+        if (c2 == NULL) {
+            line = next;
             continue;
-        *c2 = '\0';
-        const char *ctrls = c1 + 1, *path = c2 + 1;
-        bool match = want[0] == '\0' ? ctrls[0] == '\0' : false;
-        if (want[0] != '\0') {
-            char buf[256];
-            snprintf(buf, sizeof(buf), ",%s,", ctrls);
-            char key[64];
-            snprintf(key, sizeof(key), ",%s,", want);
-            match = strstr(buf, key) != NULL;
         }
-        if (!match)
+        if (wl == 0) {
+            match = c2 == c1 + 1;
+        } else {
+            /* `want` as one whole element of the comma-separated controller list */
+            for (const char *t = c1 + 1; t < c2 && !match;) {
+                const char *te = memchr(t, ',', (size_t)(c2 - t));
+                if (te == NULL)
+                    te = c2;
+                match = (size_t)(te - t) == wl && memcmp(t, want, wl) == 0;
+                t = te + 1;
+            }
+        }
+        if (!match) {
+            line = next;
             continue;
-        size_t n = strcspn(path, "\n");
+        }
+        size_t n = (size_t)(end - (c2 + 1));
         if (n >= outsz)
-            break;
-        memcpy(out, path, n);
+            return -1;
+        memcpy(out, c2 + 1, n);
         out[n] = '\0';
         if (n == 1 && out[0] == '/')
             out[0] = '\0'; /* the root: avoid "//" */
-        rc = 0;
-        break;
+        return 0;
     }
-    fclose(f);
-    return rc;
+    return -1;
 }
 
 static bool has_word(const char *file, const char *word)
@@ -130,7 +164,8 @@ static void reap_stale(const char *dir)
     closedir(d);
 }
 
-static bool try_v2(struct nc_cgroup *cg, const char *name, uint64_t procs, uint64_t mem)
+static bool try_v2(struct nc_cgroup *cg, const struct self_cgroups *sc, const char *name,
+                   uint64_t procs, uint64_t mem)
 {
     char self[NC_CG_PATH / 2], file[NC_CG_PATH + 32], val[32];
     struct statfs sf;
@@ -138,11 +173,10 @@ static bool try_v2(struct nc_cgroup *cg, const char *name, uint64_t procs, uint6
 
     if (statfs(mnt, &sf) < 0 || (unsigned long)sf.f_type != CGROUP2_SUPER_MAGIC)
         return false; /* hybrid or v1 layout: the v2 tree has no controllers to use */
-    if (self_cgroup("", self, sizeof(self)) < 0)
+    if (self_cgroup(sc, "", self, sizeof(self)) < 0)
         return false;
     if (snprintf(cg->dir[0], NC_CG_PATH, "%s%s/%s", mnt, self, name) >= NC_CG_PATH)
         return false;
-    reap_stale(cg->dir[0]);
     if (mkdir(cg->dir[0], 0755) < 0) {
         cg->dir[0][0] = '\0';
         return false;
@@ -169,17 +203,17 @@ fail:
     return false;
 }
 
-static void try_v1(struct nc_cgroup *cg, int slot, const char *ctrl, const char *name,
-                   const char *file, uint64_t v, enum nc_limit_holder *holder)
+static void try_v1(struct nc_cgroup *cg, const struct self_cgroups *sc, int slot,
+                   const char *ctrl, const char *name, const char *file, uint64_t v,
+                   enum nc_limit_holder *holder)
 {
     char self[NC_CG_PATH / 2], val[32];
-    if (self_cgroup(ctrl, self, sizeof(self)) < 0)
+    if (self_cgroup(sc, ctrl, self, sizeof(self)) < 0)
         return;
     if (snprintf(cg->dir[slot], NC_CG_PATH, "/sys/fs/cgroup/%s%s/%s", ctrl, self, name) >= NC_CG_PATH) {
         cg->dir[slot][0] = '\0';
         return;
     }
-    reap_stale(cg->dir[slot]);
     if (mkdir(cg->dir[slot], 0755) < 0) {
         cg->dir[slot][0] = '\0';
         return;
@@ -199,11 +233,21 @@ static void try_v1(struct nc_cgroup *cg, int slot, const char *ctrl, const char 
 void nc_cgroup_create(struct nc_cgroup *cg, const char *name, uint64_t max_procs,
                       uint64_t memory_bytes)
 {
+    struct self_cgroups sc;
+
     memset(cg, 0, sizeof(*cg));
-    if (try_v2(cg, name, max_procs, memory_bytes))
+    self_cgroups_read(&sc);
+    if (try_v2(cg, &sc, name, max_procs, memory_bytes))
         return;
-    try_v1(cg, 1, "pids", name, "pids.max", max_procs, &cg->pids);
-    try_v1(cg, 2, "memory", name, "memory.limit_in_bytes", memory_bytes, &cg->memory);
+    try_v1(cg, &sc, 1, "pids", name, "pids.max", max_procs, &cg->pids);
+    try_v1(cg, &sc, 2, "memory", name, "memory.limit_in_bytes", memory_bytes, &cg->memory);
+}
+
+void nc_cgroup_reap_stale(const struct nc_cgroup *cg)
+{
+    for (int i = 0; i < 3; i++)
+        if (cg->dir[i][0] != '\0')
+            reap_stale(cg->dir[i]);
 }
 
 int nc_cgroup_attach(const struct nc_cgroup *cg, pid_t pid, struct nc_err *err)

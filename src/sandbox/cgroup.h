@@ -24,6 +24,9 @@ void nc_cgroup_create(struct nc_cgroup *cg, const char *name, uint64_t max_procs
                       uint64_t memory_bytes);
 /* Moves pid into every created cgroup.  Returns 0 or -1 with err filled. */
 int nc_cgroup_attach(const struct nc_cgroup *cg, pid_t pid, struct nc_err *err);
+/* Removes "nucleus-<pid>" cgroups next to ours left by a nucleus that was killed before it
+ * could remove them (their pid is gone).  Housekeeping, called while the pod runs. */
+void nc_cgroup_reap_stale(const struct nc_cgroup *cg);
 /* Removes the directories (after the pod's processes are gone). */
 void nc_cgroup_destroy(struct nc_cgroup *cg);
 

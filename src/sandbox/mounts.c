@@ -6,6 +6,7 @@
 #include "mounts.h"
 
 #include "core/glob.h"
+#include "sandbox/trace.h"
 #include "util/cleanup.h"
 
 #include <dirent.h>
@@ -96,18 +97,9 @@ static int mkdirs(const char *path, struct nc_err *err)
     return 0;
 }
 
-static int touch(const char *path, struct nc_err *err)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0444);
-    if (fd < 0 && errno != EEXIST)
-        return nc_err_set(err, errno, "create %s: %s", path, strerror(errno));
-    if (fd >= 0)
-        close(fd);
-    return 0;
-}
-
 /* Reproduces /oldroot/<rel> at /newroot/<rel>: a symlink is copied, a directory or file is
- * bound (read-only when asked).  A missing source is skipped. */
+ * bound (read-only when asked).  A missing source is skipped.  The parent of /newroot/<rel>
+ * must exist.  Returns 1 when it bound something, 0 when not, -1 with err filled. */
 static int mirror(const char *rel, bool ro, struct nc_err *err)
 {
     char src[NC_PATH_MAX], dst[NC_PATH_MAX], target[NC_PATH_MAX];
@@ -126,13 +118,12 @@ static int mirror(const char *rel, bool ro, struct nc_err *err)
             return nc_err_set(err, errno, "symlink %s: %s", dst, strerror(errno));
         return 0;
     }
-    if (S_ISDIR(st.st_mode)) {
-        if (mkdirs(dst, err) < 0)
-            return -1;
-    } else if (touch(dst, err) < 0) {
-        return -1;
-    }
-    return bind(src, dst, ro, err);
+    /* The mount point: one system call (the parent exists; mknod makes an empty regular
+     * file, which needs no privilege). */
+    if ((S_ISDIR(st.st_mode) ? mkdir(dst, 0755) : mknod(dst, S_IFREG | 0444, 0)) < 0 &&
+        errno != EEXIST)
+        return nc_err_set(err, errno, "create %s: %s", dst, strerror(errno));
+    return bind(src, dst, ro, err) < 0 ? -1 : 1;
 }
 
 /* System directories: enough to run ordinary tools, nothing of anyone's home. */
@@ -147,6 +138,42 @@ static const char *const etc_entries[] = {
     "debian_version", "bash.bashrc", "inputrc", "profile", "magic", "gitconfig", "manpath.config",
     "locale.alias", "environment", NULL,
 };
+
+/* /etc is a small tmpfs of its own holding the selected entries, and one recursive
+ * mount_setattr makes it and every bind in it read-only: one system call where a read-only
+ * remount per entry took 28.  Without mount_setattr (before 5.12) each is remounted. */
+static int setup_etc(struct nc_err *err)
+{
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+    bool bound[sizeof(etc_entries) / sizeof(etc_entries[0])] = {false};
+    char rel[128];
+
+    if (mkdir(NEW "/etc", 0755) < 0)
+        return nc_err_set(err, errno, "mkdir %s: %s", NEW "/etc", strerror(errno));
+    if (mnt("tmpfs", NEW "/etc", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k,nr_inodes=256",
+            err) < 0)
+        return -1;
+    for (size_t i = 0; etc_entries[i] != NULL; i++) {
+        snprintf(rel, sizeof(rel), "etc/%s", etc_entries[i]);
+        int rc = mirror(rel, false, err);
+        if (rc < 0)
+            return -1;
+        bound[i] = rc == 1;
+    }
+    if (syscall(SYS_mount_setattr, AT_FDCWD, NEW "/etc", AT_RECURSIVE, &attr, sizeof(attr)) == 0)
+        return 0;
+    if (errno != ENOSYS && errno != EINVAL)
+        return nc_err_set(err, errno, "read-only /etc: %s", strerror(errno));
+    for (size_t i = 0; etc_entries[i] != NULL; i++) {
+        char dst[NC_PATH_MAX];
+        if (!bound[i])
+            continue;
+        snprintf(dst, sizeof(dst), NEW "/etc/%s", etc_entries[i]);
+        if (make_ro(dst, err) < 0)
+            return -1;
+    }
+    return make_ro(NEW "/etc", err);
+}
 
 /* tmpfs options bounded by the pod's memory limit: tmpfs pages are not counted by RLIMIT_AS,
  * so without a memory cgroup an unbounded /tmp would let a pod hold half the host's RAM. */
@@ -204,22 +231,82 @@ static int setup_proc(struct nc_err *err)
         return -1;
     for (size_t i = 0; ro[i] != NULL; i++) {
         snprintf(p, sizeof(p), NEW "/proc/%s", ro[i]);
-        if (access(p, F_OK) != 0)
-            continue;
-        if (bind(p, p, true, err) < 0)
+        if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) {
+            if (errno == ENOENT)
+                continue; /* this kernel has no such knob */
+            return nc_err_set(err, errno, "mount %s on %s: %s", p, p, strerror(errno));
+        }
+        if (make_ro(p, err) < 0)
             return -1;
     }
     return 0;
 }
 
+/* A list's patterns, validated once for the whole scan (nc_glob_prepare) rather than once per
+ * entry and pattern (nc_glob_match): the scan runs at every pod start, over every entry. */
+struct scan_list {
+    size_t n;
+    bool any_unanchored;
+    struct nc_glob_prep g[NC_LIST_MAX_ITEMS];
+};
+
+/* A protected entry "**" "/A/B" (literal A and B): B is held beneath every directory A. */
+struct holder {
+    const char *a, *b; /* b: the rest after "A/" */
+    size_t al;
+};
+
 struct scan {
     const struct nc_policy *policy;
     bool writable;
     struct nc_fs_report *rep;
+    struct scan_list deny, ro;
+    size_t nholders;
+    struct holder holders[NC_LIST_MAX_ITEMS];
     char rel[NC_PATH_MAX + 1];
     char abs[NC_PATH_MAX + 64];
     size_t base; /* length of the workspace prefix in abs */
 };
+
+static int scan_list_init(struct scan_list *sl, const struct nc_list *l, struct nc_err *err)
+{
+    sl->n = 0;
+    sl->any_unanchored = false;
+    if (l->unrestricted) /* "everything" is not a pattern list; policies never say it here */
+        return nc_err_set(err, EINVAL, "an unrestricted deny or read-only path list");
+    for (size_t i = 0; i < l->count && i < NC_LIST_MAX_ITEMS; i++) {
+        const char *why = nc_glob_prepare(nc_list_item(l, i), &sl->g[sl->n]);
+        if (why != NULL) /* nc_list_add validated it; a corrupt policy fails closed */
+            return nc_err_set(err, EINVAL, "path pattern '%s': %s", nc_list_item(l, i), why);
+        sl->any_unanchored |= sl->g[sl->n].unanchored;
+        sl->n++;
+    }
+    return 0;
+}
+
+/* Whether the entry rel (last component name[0..nlen)) matches the list, given that no
+ * ancestor of it did (the walk does not descend below a match, or passes the match down):
+ * then an unanchored pattern needs only the name (nc_glob_prep_match_name). */
+static bool scan_list_match(const struct scan_list *sl, const char *rel, const char *name,
+                            size_t nlen)
+{
+    for (size_t i = 0; i < sl->n; i++) {
+        const struct nc_glob_prep *g = &sl->g[i];
+        if (g->unanchored ? nc_glob_prep_match_name(g, name, nlen) : nc_glob_prep_match(g, rel))
+            return true;
+    }
+    return false;
+}
+
+static bool scan_list_may_match_below(const struct scan_list *sl, const char *dir)
+{
+    if (sl->any_unanchored)
+        return true;
+    for (size_t i = 0; i < sl->n; i++)
+        if (nc_glob_prep_may_match_below(&sl->g[i], dir))
+            return true;
+    return false;
+}
 
 /* True when path is the root of a mount (statx, Linux 5.8+; false when unknown). */
 static bool is_mount_root(const char *path)
@@ -275,17 +362,14 @@ static int placeholder(struct scan *s, const char *rel, struct nc_err *err)
 
 /* Protected entries of the form "**" "/A/B" (literal A and B): B beneath a directory named A,
  * held when missing (a repository without hooks/ must not get a planted one). */
-static int placeholders_beneath(struct scan *s, const char *dirname, struct nc_err *err)
+static void holders_init(struct scan *s)
 {
     const struct nc_list *ro = &s->policy->paths_readonly;
-    int rc = 0;
 
-    for (size_t i = 0; rc == 0 && i < ro->count; i++) {
+    s->nholders = 0;
+    for (size_t i = 0; i < ro->count && s->nholders < NC_LIST_MAX_ITEMS; i++) {
         const char *e = nc_list_item(ro, i);
         const char *a, *b;
-        size_t al;
-        char rel[NC_PATH_MAX + 1];
-        struct stat st;
 
         if (strncmp(e, "**/", 3) != 0 || !nc_glob_is_literal(e + 3))
             continue;
@@ -293,10 +377,23 @@ static int placeholders_beneath(struct scan *s, const char *dirname, struct nc_e
         b = strchr(a, '/');
         if (b == NULL || strchr(b + 1, '/') != NULL)
             continue;
-        al = (size_t)(b - a);
-        if (strlen(dirname) != al || strncmp(dirname, a, al) != 0)
+        s->holders[s->nholders++] = (struct holder){.a = a, .b = b + 1, .al = (size_t)(b - a)};
+    }
+}
+
+static int placeholders_beneath(struct scan *s, const char *dirname, size_t dlen, size_t rlen,
+                                struct nc_err *err)
+{
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < s->nholders; i++) {
+        const struct holder *h = &s->holders[i];
+        char rel[NC_PATH_MAX + 1];
+        struct stat st;
+
+        if (dlen != h->al || memcmp(dirname, h->a, dlen) != 0)
             continue;
-        if (snprintf(rel, sizeof(rel), "%s/%s", s->rel, b + 1) >= (int)sizeof(rel))
+        if (snprintf(rel, sizeof(rel), "%s/%s", s->rel, h->b) >= (int)sizeof(rel))
             continue;
         snprintf(s->abs + s->base, sizeof(s->abs) - s->base, "/%s", rel);
         if (lstat(s->abs, &st) == 0 || errno != ENOENT)
@@ -305,7 +402,9 @@ static int placeholders_beneath(struct scan *s, const char *dirname, struct nc_e
         if (rc == 0)
             rc = placeholder(s, rel, err);
     }
-    snprintf(s->abs + s->base, sizeof(s->abs) - s->base, "/%s", s->rel);
+    /* back to the entry itself */
+    s->abs[s->base] = '/';
+    memcpy(s->abs + s->base + 1, s->rel, rlen + 1);
     return rc;
 }
 
@@ -319,11 +418,13 @@ static int mask(struct scan *s, bool dir, struct nc_err *err)
 }
 
 /* Walks the workspace (through its bind in the new root), masking existing secrets and
- * binding protected paths read-only.  Symlinks are never followed. */
-static int walk(struct scan *s, int dir_fd, size_t rlen, unsigned depth, struct nc_err *err)
+ * binding protected paths read-only.  Symlinks are never followed.  ro_above: an ancestor
+ * matched the read-only list (so this directory's entries do too). */
+static int walk(struct scan *s, int dir_fd, size_t rlen, unsigned depth, bool ro_above,
+                struct nc_err *err)
 {
-    DIR *d;
-    struct dirent *e;
+    /* getdents64 into a buffer of our own: no DIR to allocate (and fstat) per directory. */
+    char buf[4096] __attribute__((aligned(8)));
     int rc = 0;
 
     if (depth > NC_FS_SCAN_MAX_DEPTH) {
@@ -331,81 +432,99 @@ static int walk(struct scan *s, int dir_fd, size_t rlen, unsigned depth, struct 
         return nc_err_set(err, ELOOP, "workspace is nested deeper than %d directories; its "
                           "secrets cannot all be masked", NC_FS_SCAN_MAX_DEPTH);
     }
-    d = fdopendir(dir_fd); /* d owns dir_fd from here on */
-    if (d == NULL) {
-        int saved = errno;
-        close(dir_fd);
-        return nc_err_set(err, saved, "scan %s: %s", s->abs, strerror(saved));
-    }
-    while (rc == 0 && (errno = 0, e = readdir(d)) != NULL) {
-        const char *name = e->d_name;
-        size_t nlen = strlen(name);
-        struct stat st;
-
-        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+    while (rc == 0) {
+        ssize_t got = getdents64(dir_fd, buf, sizeof(buf));
+        if (got < 0 && errno == EINTR)
             continue;
-        if (++s->rep->scanned > NC_FS_SCAN_MAX_ENTRIES) {
-            s->rep->scan_truncated = true;
-            rc = nc_err_set(err, EFBIG, "workspace has more than %d entries; its secrets cannot "
-                            "all be masked", NC_FS_SCAN_MAX_ENTRIES);
+        if (got < 0) {
+            rc = nc_err_set(err, errno, "scan %s: %s", s->abs, strerror(errno));
             break;
         }
-        if (rlen + 1 + nlen >= sizeof(s->rel) || s->base + 1 + rlen + 1 + nlen >= sizeof(s->abs)) {
-            rc = nc_err_set(err, ENAMETOOLONG, "a workspace path is too long to check");
+        if (got == 0)
             break;
+        for (size_t off = 0; rc == 0 && off < (size_t)got;) {
+            const struct dirent64 *e = (const struct dirent64 *)(void *)(buf + off);
+            const char *name = e->d_name;
+            size_t nlen = strlen(name);
+            struct stat st;
+
+            off += e->d_reclen;
+            if (name[0] == '.' && (nlen == 1 || (nlen == 2 && name[1] == '.')))
+                continue;
+            if (++s->rep->scanned > NC_FS_SCAN_MAX_ENTRIES) {
+                s->rep->scan_truncated = true;
+                rc = nc_err_set(err, EFBIG, "workspace has more than %d entries; its secrets "
+                                "cannot all be masked", NC_FS_SCAN_MAX_ENTRIES);
+                break;
+            }
+            if (rlen + 1 + nlen >= sizeof(s->rel) || s->base + 1 + rlen + 1 + nlen >= sizeof(s->abs)) {
+                rc = nc_err_set(err, ENAMETOOLONG, "a workspace path is too long to check");
+                break;
+            }
+            size_t nrl = rlen;
+            if (nrl > 0)
+                s->rel[nrl++] = '/';
+            memcpy(s->rel + nrl, name, nlen + 1);
+            nrl += nlen;
+            s->abs[s->base] = '/';
+            memcpy(s->abs + s->base + 1, s->rel, nrl + 1);
+            /* The entry's type from the directory where the filesystem gives it (most do); a
+             * stat only when it does not: the scan runs at every pod start. */
+            mode_t type;
+            switch (e->d_type) {
+            case DT_DIR: type = S_IFDIR; break;
+            case DT_REG: type = S_IFREG; break;
+            case DT_LNK: type = S_IFLNK; break;
+            case DT_UNKNOWN:
+                if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                    s->rel[rlen] = '\0';
+                    continue; /* vanished meanwhile */
+                }
+                type = st.st_mode & S_IFMT;
+                break;
+            default: type = S_IFIFO; break; /* devices, fifos, sockets: never bound, maybe masked */
+            }
+            bool isdir = type == S_IFDIR, ro_here = false;
+            if (type == S_IFLNK) {
+                /* never followed; a link to a masked file resolves onto the mask */
+            } else if (scan_list_match(&s->deny, s->rel, name, nlen)) {
+                rc = mask(s, isdir, err);
+                s->rel[rlen] = '\0';
+                continue; /* nothing beneath a mask is reachable */
+            } else if (s->writable &&
+                       (ro_above || scan_list_match(&s->ro, s->rel, name, nlen))) {
+                ro_here = true;
+                if (isdir || type == S_IFREG) {
+                    s->rep->protected_++;
+                    rc = pin_ancestors(s, err);
+                    if (rc == 0)
+                        rc = bind(s->abs, s->abs, true, err);
+                }
+            }
+            if (rc == 0 && isdir && s->writable)
+                rc = placeholders_beneath(s, name, nlen, nrl, err);
+            /* Descend only where a pattern can still match: below an unanchored pattern that
+             * is everywhere, below an anchored one only along its path. */
+            if (rc == 0 && isdir &&
+                (scan_list_may_match_below(&s->deny, s->rel) ||
+                 (s->writable && (ro_here || s->nholders > 0 ||
+                                  scan_list_may_match_below(&s->ro, s->rel))))) {
+                int sub = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (sub >= 0)
+                    rc = walk(s, sub, nrl, depth + 1, ro_here, err);
+            }
+            s->rel[rlen] = '\0';
         }
-        size_t nrl = rlen;
-        if (nrl > 0)
-            s->rel[nrl++] = '/';
-        memcpy(s->rel + nrl, name, nlen + 1);
-        nrl += nlen;
-        snprintf(s->abs + s->base, sizeof(s->abs) - s->base, "/%s", s->rel);
-        /* The entry's type from readdir where the filesystem gives it (most do); a stat only
-         * when it does not: the scan runs at every pod start. */
-        mode_t type;
-        switch (e->d_type) {
-        case DT_DIR: type = S_IFDIR; break;
-        case DT_REG: type = S_IFREG; break;
-        case DT_LNK: type = S_IFLNK; break;
-        case DT_UNKNOWN:
-            if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                continue; /* vanished meanwhile */
-            type = st.st_mode & S_IFMT;
-            break;
-        default: type = S_IFIFO; break; /* devices, fifos, sockets: never bound, maybe masked */
-        }
-        bool isdir = type == S_IFDIR;
-        if (type == S_IFLNK) {
-            /* never followed; a link to a masked file resolves onto the mask */
-        } else if (nc_list_match_path(&s->policy->paths_deny, s->rel) >= 0) {
-            rc = mask(s, isdir, err);
-            continue; /* nothing beneath a mask is reachable */
-        } else if (s->writable && nc_list_match_path(&s->policy->paths_readonly, s->rel) >= 0 &&
-                   (isdir || type == S_IFREG)) {
-            s->rep->protected_++;
-            rc = pin_ancestors(s, err);
-            if (rc == 0)
-                rc = bind(s->abs, s->abs, true, err);
-        }
-        if (rc == 0 && isdir && s->writable)
-            rc = placeholders_beneath(s, name, err);
-        if (rc == 0 && isdir) {
-            int sub = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (sub >= 0)
-                rc = walk(s, sub, nrl, depth + 1, err);
-        }
-        s->rel[rlen] = '\0';
     }
-    if (rc == 0 && errno != 0)
-        rc = nc_err_set(err, errno, "scan %s: %s", s->abs, strerror(errno));
-    closedir(d);
+    close(dir_fd);
     return rc;
 }
 
 static int setup_workspace(const struct nc_fs_plan *plan, struct nc_fs_report *rep,
                            struct nc_err *err)
 {
-    _cleanup_free_ struct scan *s = calloc(1, sizeof(*s));
+    /* malloc: the path buffers need no clearing (see the fields set below). */
+    _cleanup_free_ struct scan *s = malloc(sizeof(*s));
     char src[NC_PATH_MAX], dst[NC_PATH_MAX];
     int fd;
 
@@ -418,12 +537,21 @@ static int setup_workspace(const struct nc_fs_plan *plan, struct nc_fs_report *r
     s->policy = plan->policy;
     s->writable = plan->writable;
     s->rep = rep;
+    s->nholders = 0;
+    s->rel[0] = '\0';
+    s->ro.n = 0;
+    s->ro.any_unanchored = false;
+    if (scan_list_init(&s->deny, &plan->policy->paths_deny, err) < 0 ||
+        (plan->writable && scan_list_init(&s->ro, &plan->policy->paths_readonly, err) < 0))
+        return -1;
+    if (plan->writable)
+        holders_init(s);
     s->base = strlen(dst);
     memcpy(s->abs, dst, s->base + 1);
     fd = open(dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return nc_err_set(err, errno, "open workspace: %s", strerror(errno));
-    if (walk(s, fd, 0, 0, err) < 0)
+    if (walk(s, fd, 0, 0, false, err) < 0)
         return -1;
     if (!plan->writable)
         return 0; /* nothing can be created in a read-only workspace */
@@ -462,29 +590,30 @@ int nc_fs_setup(const struct nc_fs_plan *plan, struct nc_fs_report *rep, struct 
     if (chdir("/") < 0)
         return nc_err_set(err, errno, "chdir /: %s", strerror(errno));
 
+    NC_TRACE("filesystem: loopback, first pivot (init)");
     if (mnt("tmpfs", NEW, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755", err) < 0)
         return -1;
     for (size_t i = 0; system_dirs[i] != NULL; i++)
         if (mirror(system_dirs[i], true, err) < 0)
             return -1;
-    if (mkdirs(NEW "/etc", err) < 0)
+    NC_TRACE("filesystem: /usr and the system directories (init)");
+    if (setup_etc(err) < 0)
         return -1;
-    for (size_t i = 0; etc_entries[i] != NULL; i++) {
-        char rel[128];
-        snprintf(rel, sizeof(rel), "etc/%s", etc_entries[i]);
-        if (mirror(rel, true, err) < 0)
-            return -1;
-    }
+    NC_TRACE("filesystem: /etc (init)");
     tmpfs_opts(opts, sizeof(opts), "1777", plan->policy->limits.memory_bytes);
     if (mkdirs(NEW "/tmp", err) < 0 || mnt("tmpfs", NEW "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, opts, err) < 0 ||
         mkdirs(NEW "/var", err) < 0)
         return -1;
     if (symlink("../tmp", NEW "/var/tmp") < 0)
         return nc_err_set(err, errno, "symlink /var/tmp: %s", strerror(errno));
-    if (setup_dev(plan->policy->limits.memory_bytes, err) < 0 || setup_proc(err) < 0 ||
-        setup_workspace(plan, rep, err) < 0)
+    NC_TRACE("filesystem: /tmp, /var (init)");
+    if (setup_dev(plan->policy->limits.memory_bytes, err) < 0 || setup_proc(err) < 0)
+        return -1;
+    NC_TRACE("filesystem: /dev, /proc (init)");
+    if (setup_workspace(plan, rep, err) < 0)
         return -1;
 
+    NC_TRACE("filesystem: workspace and its scan (init)");
     /* Make the assembled tree the root and drop the host's for good. */
     if (chdir(NEW) < 0)
         return nc_err_set(err, errno, "chdir %s: %s", NEW, strerror(errno));

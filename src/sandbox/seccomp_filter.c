@@ -26,8 +26,17 @@
  * Denials return EPERM, except clone3 which returns ENOSYS (see its row).  Nothing here blocks
  * seccomp(2) or the Landlock calls: a program may sandbox itself further (nested sandboxes) and
  * a filter can only add restrictions.
+ *
+ * When it is compiled.  libseccomp turns this table into a BPF program at build time:
+ * seccomp_gen.c runs nc_seccomp_compile() and writes the program as a C array, which the pod
+ * loads with one seccomp(2) call (seccomp.c).  Building it in every pod cost about 2 ms of
+ * libseccomp work per spawn (docs/benchmarks.md).  test_seccomp compiles the table again at
+ * test time and requires the embedded program to be identical, byte for byte.  This file is
+ * therefore linked into the generator, the tests and bench/seccomp_export, never into nucleus.
  */
 #include "sandbox/seccomp_filter.h"
+
+#include "util/err.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -246,7 +255,7 @@ static const struct nc_seccomp_rule nc_seccomp_table[] = {
 
 #define NC_SECCOMP_NRULES (sizeof(nc_seccomp_table) / sizeof(nc_seccomp_table[0]))
 
-unsigned nc_seccomp_rule_count(void)
+unsigned nc_seccomp_table_rules(void)
 {
     return (unsigned)NC_SECCOMP_NRULES;
 }
@@ -259,18 +268,8 @@ static void nc_seccomp_releasep(scmp_filter_ctx *ctx)
 #define _cleanup_seccomp_ __attribute__((cleanup(nc_seccomp_releasep)))
 
 /* Returns 0, or a negative value with err filled (nc_err_set's). */
-static int nc_seccomp_build_and_load(struct nc_err *err)
+static int compile_table(int out_fd, struct nc_err *err)
 {
-    /* The filter must not outlive an exec into a setuid binary that could then be confused by
-     * failing calls; the kernel requires no_new_privs (or CAP_SYS_ADMIN) for that reason.  We
-     * require it even when privileged, and check rather than set it: the caller owns the
-     * process's state, and a missing step in the pod set-up should be loud. */
-    int nnp = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0);
-    if (nnp < 0)
-        return nc_err_set(err, errno, "seccomp: PR_GET_NO_NEW_PRIVS: %s", strerror(errno));
-    if (nnp != 1)
-        return nc_err_set(err, EPERM, "seccomp: no_new_privs is not set");
-
     _cleanup_seccomp_ scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
     if (ctx == NULL)
         return nc_err_set(err, ENOMEM, "seccomp: cannot create the filter");
@@ -279,14 +278,17 @@ static int nc_seccomp_build_and_load(struct nc_err *err)
     int rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
     if (rc < 0)
         return nc_err_set(err, -rc, "seccomp: bad-architecture action: %s", strerror(-rc));
-    rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0); /* checked above; do not touch it */
+    /* no_new_privs is the loader's business (seccomp.c checks it); it is not part of the
+     * program. */
+    rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
     if (rc < 0)
         return nc_err_set(err, -rc, "seccomp: no_new_privs attribute: %s", strerror(-rc));
-    /* Conveniences, best effort: the kernel's own errno from seccomp_load, and a binary
-     * search over syscall numbers instead of a linear chain, since with a default-allow
-     * filter every system call of the pod runs the filter. */
-    (void)seccomp_attr_set(ctx, SCMP_FLTATR_API_SYSRAWRC, 1);
-    (void)seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+    /* A binary search over syscall numbers instead of a linear chain: with a default-allow
+     * filter every system call of the pod runs the program.  Fail if it cannot be had: the
+     * generated program must not depend on a silently ignored attribute. */
+    rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+    if (rc < 0)
+        return nc_err_set(err, -rc, "seccomp: binary-tree optimisation: %s", strerror(-rc));
 
     for (size_t i = 0; i < NC_SECCOMP_NRULES; i++) {
         const struct nc_seccomp_rule *r = &nc_seccomp_table[i];
@@ -299,13 +301,13 @@ static int nc_seccomp_build_and_load(struct nc_err *err)
                               strerror(-rc));
     }
 
-    rc = seccomp_load(ctx);
+    rc = seccomp_export_bpf(ctx, out_fd);
     if (rc < 0)
-        return nc_err_set(err, -rc, "seccomp: loading the filter: %s", strerror(-rc));
+        return nc_err_set(err, -rc, "seccomp: exporting the program: %s", strerror(-rc));
     return 0;
 }
 
-int nc_seccomp_install(struct nc_err *err)
+int nc_seccomp_compile(int out_fd, struct nc_err *err)
 {
-    return nc_seccomp_build_and_load(err) < 0 ? -1 : 0;
+    return compile_table(out_fd, err) < 0 ? -1 : 0;
 }

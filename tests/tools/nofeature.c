@@ -21,6 +21,10 @@ static const struct feature features[] = {
     {"openat2", {"openat2", NULL}},
     {"mount_setattr", {"mount_setattr", NULL}},
     {"pidfd_open", {"pidfd_open", NULL}},
+    /* nucleus then cannot carry out nucleus-init and forks a pod init that stays PID 1 */
+    {"memfd", {"memfd_create", NULL}},
+    /* the pod init's exec of nucleus-init fails (the command itself is exec'd with execve) */
+    {"execveat", {"execveat", NULL}},
 };
 
 int main(int argc, char **argv)

@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kcmp.h>
+#include <linux/seccomp.h>
 #include <linux/keyctl.h>
 #include <linux/userfaultfd.h>
 #include <netinet/in.h>
@@ -43,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -920,6 +922,46 @@ static void rule_count(void **state)
     (void)state;
     /* the table is not empty, and nothing silently dropped it to a handful of rows */
     assert_true(nc_seccomp_rule_count() >= 60);
+    assert_int_equal(nc_seccomp_rule_count(), nc_seccomp_table_rules());
+}
+
+/* The program nucleus loads was compiled at build time (seccomp_gen.c).  Compiled again here
+ * from the table, with the libseccomp the tests link, it must be the same program, instruction
+ * for instruction: otherwise the probes above would test a filter the pod does not load, or
+ * the table would have changed without the embedded program following. */
+static void embedded_program_is_the_table(void **state)
+{
+    struct nc_err err;
+    size_t n = 0, got = 0;
+    const struct sock_filter *prog = nc_seccomp_program(&n);
+    static struct sock_filter fresh[4097];
+    ssize_t r;
+    int fd = memfd_create("seccomp-test", MFD_CLOEXEC);
+
+    (void)state;
+    nc_err_clear(&err);
+    assert_true(fd >= 0);
+    if (nc_seccomp_compile(fd, &err) < 0)
+        fail_msg("nc_seccomp_compile: %s", err.msg);
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    while ((r = read(fd, (char *)fresh + got, sizeof(fresh) - got)) > 0)
+        got += (size_t)r;
+    assert_true(r == 0);
+    (void)close(fd);
+    assert_true(n > 0);
+    assert_int_equal(got % sizeof(fresh[0]), 0);
+    assert_int_equal(got / sizeof(fresh[0]), n);
+    for (size_t i = 0; i < n; i++) {
+        if (memcmp(&prog[i], &fresh[i], sizeof(fresh[0])) != 0)
+            fail_msg("instruction %zu differs: embedded {%#x, %u, %u, %#x}, compiled {%#x, %u, "
+                     "%u, %#x}", i, prog[i].code, prog[i].jt, prog[i].jf, prog[i].k,
+                     fresh[i].code, fresh[i].jt, fresh[i].jf, fresh[i].k);
+    }
+    /* The first instructions are the architecture check (CONVENTIONS.md: architecture
+     * first): load seccomp_data.arch, compare with the native audit arch. */
+    assert_int_equal(prog[0].code, BPF_LD | BPF_W | BPF_ABS);
+    assert_int_equal(prog[0].k, offsetof(struct seccomp_data, arch));
+    assert_int_equal(prog[1].code, BPF_JMP | BPF_JEQ | BPF_K);
 }
 
 /* Every personality value but 0 and 0xffffffff is refused, checked bit by bit: the single-bit
@@ -983,7 +1025,7 @@ static void needs_no_new_privs(void **state)
 
 int main(void)
 {
-    size_t n = N_ELEMS(denied_probes) + N_ELEMS(allowed_probes) + 3;
+    size_t n = N_ELEMS(denied_probes) + N_ELEMS(allowed_probes) + 4;
     struct CMUnitTest *tests = calloc(n, sizeof(*tests));
     char(*names)[160] = calloc(n, sizeof(*names));
     size_t k = 0;
@@ -1003,6 +1045,7 @@ int main(void)
         tests[k].initial_state = (void *)(uintptr_t)&allowed_probes[i];
     }
     tests[k++] = (struct CMUnitTest)cmocka_unit_test(rule_count);
+    tests[k++] = (struct CMUnitTest)cmocka_unit_test(embedded_program_is_the_table);
     tests[k++] = (struct CMUnitTest)cmocka_unit_test(personality_sweep);
     /* no_new_privs cannot be cleared: if the test runner already has it (a container run
      * with no-new-privileges, say), the refusal cannot be observed.  Said, not skip()ped (see

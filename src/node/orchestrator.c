@@ -394,6 +394,17 @@ int nc_run(const struct nc_run_config *cfg, int *agent_status, struct nc_err *er
     ssize_t el;
 
     *agent_status = 0;
+    /* Signals, first thing (a session is visible to others as soon as its sockets exist):
+     * INT is the agent's (it shares our terminal); TERM and HUP end the session cleanly. */
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    if (cfg->agent_argv == NULL)
+        sigaction(SIGINT, &sa, NULL);
+    else
+        signal(SIGINT, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
     el = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     if (el <= 0)
         return nc_err_set(err, errno, "cannot find the nucleus binary");
@@ -523,16 +534,6 @@ int nc_run(const struct nc_run_config *cfg, int *agent_status, struct nc_err *er
                 "nucleus approve ID\n",
                 pod, cfg->workspace, cfg->policy->name, exe, pod, mcp_json, log);
 
-    /* Signals: INT is the agent's (it shares our terminal); TERM and HUP end the session. */
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    if (cfg->agent_argv == NULL)
-        sigaction(SIGINT, &sa, NULL);
-    else
-        signal(SIGINT, SIG_IGN);
-    signal(SIGPIPE, SIG_IGN);
 
     if (cfg->agent_argv != NULL && cfg->agent_argv[0] != NULL) {
         char *owned[4] = {0};

@@ -183,6 +183,10 @@ static const char *const patterns[] = {
     "[A-Z]1", "[^a]b", "a\\\\sb", "a\\\\s*$", "\\\\s$", "^\\\\s", "a|^b", "(a)\\\\1", "(?i)ab",
     "(?s)a.b", "(?:a|b)x", "(?<n>a)b", "\\\\x{e9}", "\\u00e9", "\\r$", "a\\\\Rb", "a\\\\nb",
     "[\\\\s\\\\S]", "\\\\N", "b\\\\b", "^-", "1$",
+    /* with a required literal of 3 bytes or more: found with memmem first */
+    "aab", "b ab", "ba b", "\\u00e9\\u00e9", "a_1", "x-a",
+    "aab\\\\s", "\\\\baab", "ab a$", "^b ab", "aab+", "aabb?", "[ab]aab", "aab\\\\z",
+    "\\\\Aaab", "aab\\\\Kb",
     /* not scan-safe: the scan must stay off, and the answer is the same anyway */
     "a(?=b)", "(?<=a)b", "a(?!b)", "(?<!a)b", "a\\\\z", "\\\\Aa", "a\\\\Z", "a\\\\Kb",
     "(?>a|ab)b", "a*+b", "(?m)^a", "(?-m)a$"};
@@ -258,6 +262,64 @@ static void scan_chunks(void **state)
     assert_int_equal(ran, (int)(sizeof(q) / sizeof(q[0])));
 }
 
+/* The literal read off a pattern's spelling: only what every match contains. */
+static void required_literals(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *pat;
+        bool caseless;
+        const char *lit;
+    } cases[] = {
+        {"ioctl", false, "ioctl"},
+        {"\\b[A-Z]+_MAX_[A-Z]+\\b", false, "_MAX_"},
+        {"ab*c", false, "a"},
+        {"abc+d", false, "abc"},
+        {"abcd?", false, "abc"},
+        {"abcd*?e", false, "abc"},
+        {"ab{2}cd", false, "cd"},
+        {"abc{2,}", false, "ab"},
+        {"a{b", false, "a{b"},
+        {"x(abc)yz", false, "yz"},
+        {"x(a|b(c)d)+yz", false, "yz"},
+        {"a\\.b", false, "a.b"},
+        {"\xc3\xa9+x", false, "\xc3\xa9"},
+        {"[abc]def", false, "def"},
+        {"a[]x]bcd", false, "bcd"},
+        {"a[[:alpha:]]bcd", false, "bcd"},
+        {"\\d+foo\\s", false, "foo"},
+        {"^foo$", false, "foo"},
+        {"foo.bar", false, "foo"},
+        {"foo bar", false, "foo bar"},
+        {"foo|bar", false, ""},
+        {"(foo)|bar", false, ""},
+        {"(?i)foo", false, ""},
+        {"fo(?=o)", false, ""},
+        {"foo", true, ""},
+        {"\\x{41}bc", false, ""},
+        {"\\cAbc", false, ""},
+        {"a\\1bc", false, ""},
+        {"\\p{Lu}bc", false, ""},
+        {"\\Qabc\\E", false, ""},
+        {"(*UTF)abc", false, ""},
+        {"x*", false, ""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char out[64];
+        size_t n = nc_grep_required_literal(cases[i].pat, strlen(cases[i].pat), cases[i].caseless,
+                                            out, sizeof(out));
+        if (n != strlen(cases[i].lit) || memcmp(out, cases[i].lit, n) != 0)
+            fail_msg("'%s': literal '%.*s', expected '%s'", cases[i].pat, (int)n, out,
+                     cases[i].lit);
+    }
+    /* a long literal: its first 64 bytes */
+    char longp[200], out[64];
+    memset(longp, 'z', sizeof(longp) - 3u);
+    memcpy(longp + sizeof(longp) - 3u, "y*", 3);
+    assert_int_equal(nc_grep_required_literal(longp, strlen(longp), false, out, sizeof(out)), 64);
+    assert_int_equal(out[63], 'z');
+}
+
 /* What the scan may be used for, by spelling. */
 static void scan_safety(void **state)
 {
@@ -284,6 +346,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, ws_setup, ws_teardown)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(scan_safety),
+        cmocka_unit_test(required_literals),
         T(scan_equals_per_line),
         T(scan_chunks),
     };

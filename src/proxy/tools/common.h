@@ -147,5 +147,9 @@ void nc_grep_set_scan(bool on);
 /* True when grep may find candidate lines by scanning a whole file with this pattern (see
  * src/proxy/tools/grep.c): nothing in it can see past the line a match starts in. */
 bool nc_grep_scan_safe(const char *pat, size_t len);
+/* The longest run of bytes every match of the pattern contains (grep searches files for it
+ * before matching any line), read off simple patterns only; its length, or 0. */
+size_t nc_grep_required_literal(const char *pat, size_t len, bool caseless, char *out,
+                                size_t outsz);
 
 #endif

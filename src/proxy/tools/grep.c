@@ -59,6 +59,8 @@
 #define GREP_HEAP_LIMIT_KIB 16384u           /* interpreter heap per line */
 #define GREP_JIT_STACK_MAX ((size_t)1 << 20)
 #define GREP_SCAN_CHUNK ((size_t)1 << 20) /* bytes scanned per PCRE2 call (then: cancelled?) */
+#define GREP_LITERAL_MAX 64u                /* bytes of a required literal kept */
+#define GREP_LITERAL_MIN 3u                 /* shorter ones are left to the scan */
 
 static const struct nc_arg_spec grep_args[] = {
     {.name = "pattern", .type = NC_ARG_STRING, .required = true, .check = NC_ARG_PATTERN},
@@ -111,6 +113,8 @@ struct grep_priv {
     pcre2_code *code; /* decides, line by line */
     pcre2_code *scan; /* the same pattern for finding candidates in a whole file, or NULL */
     bool jit;
+    char lit[GREP_LITERAL_MAX]; /* bytes every match contains (lit_len >= GREP_LITERAL_MIN) */
+    size_t lit_len;
 };
 
 static void grep_cleanup(struct nc_tool_plan *plan)
@@ -174,6 +178,149 @@ bool nc_grep_scan_safe(const char *pat, size_t len)
     return true;
 }
 
+/* Skips a character class starting at pat[i] == '['; the index after its ']', or len. */
+static size_t skip_class(const char *pat, size_t len, size_t i)
+{
+    i++;
+    if (i < len && pat[i] == '^')
+        i++;
+    if (i < len && pat[i] == ']')
+        i++; /* a ']' first is a literal */
+    while (i < len && pat[i] != ']') {
+        if (pat[i] == '\\')
+            i++;
+        else if (pat[i] == '[' && i + 1u < len && pat[i + 1u] == ':') {
+            const char *e = memchr(pat + i + 2u, ']', len - i - 2u);
+            if (e != NULL && e[-1] == ':')
+                i = (size_t)(e - pat); /* [:alpha:] */
+        }
+        i++;
+    }
+    return i < len ? i + 1u : len;
+}
+
+/* A counted repeat {n}, {n,}, {n,m} (or, to be safe, any '{' digits-and-commas '}') at
+ * pat[i]: its length, else 0 (then the '{' is a literal to PCRE2). */
+static size_t counted_repeat(const char *pat, size_t len, size_t i)
+{
+    size_t k = i + 1u;
+    while (k < len && ((pat[k] >= '0' && pat[k] <= '9') || pat[k] == ','))
+        k++;
+    return k < len && pat[k] == '}' && k > i + 1u ? k + 1u - i : 0;
+}
+
+/* The longest run of bytes that every match of the pattern contains, read off its spelling
+ * when that is simple: no alternation at the top level, no "(?" (inline options could make
+ * it caseless), no \Q, no "(*", no escape that takes an argument (\x{..}, \cX, \p{..}, \g1,
+ * \k<..>, \N{..}, \o{..}, digits), and not caseless.  The run is made of top-level literal
+ * characters that no quantifier makes optional (a '+' keeps its character and ends the run);
+ * groups, classes, other escapes that are not punctuation, '.', '^' and '$' end it.  Returns
+ * its length (at most outsz), 0 when there is none or the pattern is not simple.  Every line
+ * a match is found in contains the run, so lines without it need no matching at all. */
+size_t nc_grep_required_literal(const char *pat, size_t len, bool caseless, char *out,
+                                size_t outsz)
+{
+    char cur[GREP_LITERAL_MAX];
+    size_t n = 0, best = 0, atom = SIZE_MAX; /* atom: where the last literal starts in cur */
+    int depth = 0;
+
+    if (caseless || memmem(pat, len, "(?", 2) != NULL || memmem(pat, len, "(*", 2) != NULL ||
+        memmem(pat, len, "\\Q", 2) != NULL)
+        return 0;
+#define END_RUN()                                                                             \
+    do {                                                                                      \
+        if (n > best) {                                                                       \
+            best = n < outsz ? n : outsz;                                                     \
+            memcpy(out, cur, best);                                                           \
+        }                                                                                     \
+        n = 0;                                                                                \
+        atom = SIZE_MAX;                                                                      \
+    } while (0)
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)pat[i];
+        if (depth > 0) {
+            /* inside a group: only its end matters */
+            if (c == '\\')
+                i += 2u;
+            else if (c == '[')
+                i = skip_class(pat, len, i);
+            else {
+                depth += c == '(' ? 1 : c == ')' ? -1 : 0;
+                i++;
+            }
+            continue;
+        }
+        switch (c) {
+        case '|':
+        case ')':
+            return 0; /* alternation, or unbalanced (PCRE2 refuses that anyway) */
+        case '(':
+            END_RUN();
+            depth = 1;
+            i++;
+            continue;
+        case '[':
+            END_RUN();
+            i = skip_class(pat, len, i);
+            continue;
+        case '.':
+        case '^':
+        case '$':
+            END_RUN();
+            i++;
+            continue;
+        case '*':
+        case '?':
+        case '+':
+        case '{': {
+            size_t q = c == '{' ? counted_repeat(pat, len, i) : 1u;
+            if (q == 0)
+                break; /* a literal '{' */
+            if (atom != SIZE_MAX && c != '+')
+                n = atom; /* the last character may be absent */
+            END_RUN();
+            i += q;
+            continue;
+        }
+        case '\\':
+            if (i + 1u >= len)
+                return 0;
+            c = (unsigned char)pat[i + 1u];
+            if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) {
+                /* a class, an assertion or one control character; anything else (an escape
+                 * with an argument) is beyond this reader */
+                if (strchr("dDwWsSbBhHvVRXnrtefaAzZGKE", (char)c) == NULL)
+                    return 0;
+                END_RUN();
+                i += 2u;
+                continue;
+            }
+            if (c >= 0x80u)
+                return 0;
+            i++; /* an escaped punctuation character is itself */
+            break;
+        default:
+            break;
+        }
+        /* one literal character: an ASCII byte, or a whole UTF-8 sequence */
+        c = (unsigned char)pat[i];
+        size_t k = c < 0x80u ? 1u : nc_utf8_seq((const unsigned char *)pat + i, len - i);
+        if (k == 0)
+            return 0;
+        if (n + k <= sizeof(cur)) {
+            atom = n;
+            memcpy(cur + n, pat + i, k);
+            n += k;
+        } else {
+            atom = SIZE_MAX; /* the run is full: its first bytes are still required */
+        }
+        i += k;
+    }
+    END_RUN();
+#undef END_RUN
+    return best;
+}
+
 /* The scan copy of the pattern (see the comment at the top), or NULL when the pattern is not
  * scan-safe, its newline convention is not LF, or it does not compile that way. */
 static pcre2_code *compile_scan(const struct nc_arg *v, const pcre2_code *code, uint32_t opts)
@@ -232,6 +379,10 @@ static int compile_pattern(const struct nc_arg *v, struct grep_priv *p, struct n
         pcre2_jit_compile(p->code, PCRE2_JIT_COMPLETE) == 0)
         p->jit = true; /* otherwise the interpreter runs, under the same limits */
     p->scan = compile_scan(v, p->code, opts);
+    p->lit_len = nc_grep_required_literal(v[A_PATTERN].s, v[A_PATTERN].len, v[A_CASE].b,
+                                          p->lit, sizeof(p->lit));
+    if (p->lit_len < GREP_LITERAL_MIN)
+        p->lit_len = 0;
     return 0;
 }
 
@@ -508,7 +659,9 @@ struct search {
     const struct nc_tool_env *env;
     struct nc_fs fs;
     const pcre2_code *code;
-    const pcre2_code *scan; /* or NULL: per-line matching only */
+    const pcre2_code *scan; /* or NULL */
+    const char *lit;        /* a literal every match contains, or NULL */
+    size_t lit_len;
     const char *const *files;
     size_t nfiles;
     unsigned context;
@@ -725,13 +878,23 @@ static int lines_nomatch(struct render *rs, size_t a, size_t b)
     return 0;
 }
 
+/* The start of the line holding offset x: the byte after the last newline in [from, x), or
+ * from (a line start itself). */
+static size_t line_start(const char *data, size_t from, size_t x)
+{
+    const char *prev = x > from && data != NULL ? memrchr(data + from, '\n', x - from) : NULL;
+    return prev != NULL ? (size_t)(prev - data) + 1u : from;
+}
+
 static int render_file(struct worker *w, const char *path, const char *data, size_t len,
                        struct file_result *r)
 {
     struct search *s = w->s;
     struct render rs = {.s = s, .r = r, .out = {.max = 0}, .pb = {.max = 0}, .data = data};
     size_t pos = 0; /* the start of the next line to decide */
-    bool scanning = s->scan != NULL && !atomic_load(&grep_no_scan);
+    bool prefilter = !atomic_load(&grep_no_scan);
+    bool literal = prefilter && s->lit != NULL;
+    bool scanning = prefilter && !literal && s->scan != NULL;
     unsigned iter = 0;
     int rc = 0;
 
@@ -743,7 +906,20 @@ static int render_file(struct worker *w, const char *path, const char *data, siz
             r->status = FS_STOPPED;
             break;
         }
-        if (scanning) {
+        if (literal) {
+            /* The next line holding the literal is the next candidate. */
+            const char *x = memmem(data + pos, len - pos, s->lit, s->lit_len);
+            size_t upto = x != NULL ? line_start(data, pos, (size_t)(x - data)) : len;
+            if (upto > pos) {
+                rc = lines_nomatch(&rs, pos, upto);
+                if (rc != 0)
+                    break;
+                pos = upto;
+            }
+            if (x == NULL)
+                break;
+            q = pos;
+        } else if (scanning) {
             /* Find the next candidate in a chunk that ends at a line boundary. */
             size_t ce = len;
             if (len - pos > GREP_SCAN_CHUNK) {
@@ -763,11 +939,7 @@ static int render_file(struct worker *w, const char *path, const char *data, siz
                 scanning = false; /* a limit or an error: per line from here */
                 continue;
             }
-            size_t x = (size_t)pcre2_get_ovector_pointer(w->smd)[0];
-            if (x > pos) {
-                const char *prev = memrchr(data + pos, '\n', x - pos);
-                q = prev != NULL ? (size_t)(prev - data) + 1u : pos;
-            }
+            q = line_start(data, pos, (size_t)pcre2_get_ovector_pointer(w->smd)[0]);
             if (q > pos) {
                 rc = lines_nomatch(&rs, pos, q);
                 if (rc != 0)
@@ -828,6 +1000,8 @@ static int read_file(struct worker *w, int fd, const struct stat *st, const char
             w->buf = nb;
             w->cap = want;
         }
+        if (w->buf == NULL)
+            return -ENOMEM; /* never: want >= 1 (gcc cannot tell) */
         ssize_t n = nc_fs_read_full(fd, w->buf + used, want - used, &e);
         if (n < 0)
             return -(e.code != 0 ? e.code : EIO);
@@ -911,7 +1085,11 @@ static void *worker_main(void *arg)
             if (s->prefix_matches > s->max && s->prefix < s->limit_index)
                 s->limit_index = s->prefix;
         }
-        pthread_cond_signal(&s->cv);
+        /* Wake the calling thread for progress after the first file and then every 64, not
+         * after each: a wake-up per file costs a context switch per file (it polls every
+         * 50 ms anyway, and is woken when the last worker ends). */
+        if (s->done_count == 1u || s->done_count % 64u == 0)
+            pthread_cond_signal(&s->cv);
         pthread_mutex_unlock(&s->mu);
     }
     pthread_mutex_lock(&s->mu);
@@ -1151,6 +1329,8 @@ static int grep_exec(const struct nc_tool_env *env, struct nc_tool_plan *plan,
     s.fs = fs;
     s.code = gp->code;
     s.scan = gp->scan;
+    s.lit = gp->lit_len > 0 ? gp->lit : NULL;
+    s.lit_len = gp->lit_len;
     s.files = (const char *const *)c.files;
     s.nfiles = c.nfiles;
     s.context = (unsigned)v[A_CONTEXT].i;

@@ -197,7 +197,7 @@ static void scan_equals_per_line(void **state)
     uint64_t s = 0x5eed;
     static char buf[1 << 14];
     int ran = 0;
-    for (int round = 0; round < 6; round++) {
+    for (int round = 0; round < 3; round++) {
         /* a fresh tree each round */
         char name[64];
         for (int f = 0; f < 6; f++) {
@@ -219,7 +219,7 @@ static void scan_equals_per_line(void **state)
         }
     }
     /* most calls ran (the table holds a few patterns the ReDoS screen refuses) */
-    assert_true(ran > 200);
+    assert_true(ran > 100);
 }
 
 /* A file larger than the scan's chunk (1 MiB), with matches on both sides of the chunk
@@ -227,7 +227,7 @@ static void scan_equals_per_line(void **state)
 static void scan_chunks(void **state)
 {
     struct tws *w = *state;
-    size_t cap = (size_t)3 << 20, len = 0, line = 0;
+    size_t cap = (size_t)5 << 19, len = 0, line = 0;
     char *big = malloc(cap);
     int ran = 0;
     assert_non_null(big);

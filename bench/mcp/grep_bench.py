@@ -11,7 +11,8 @@ pipe that this script reads to the end (GNU grep stops at the first match when i
 /dev/null, so it never is).  The three searchers alternate in a rotating order, RUNS rounds
 after one untimed warm-up round, and every answer is checked: the same matching lines
 (path:line) from all three, or the run fails.  Prints and writes one JSON line per
-(tree, pattern, tool) with the median, min and max wall time and the median CPU time.
+(tree, pattern, tool) with the median, min and max wall time, the median CPU time, and every
+round's times (in round order, for per-round ratios).
 """
 import json
 import os
@@ -181,9 +182,10 @@ def main():
                        "matches": len(answer[t]),
                        "median_s": statistics.median(times[t]), "min_s": min(times[t]),
                        "max_s": max(times[t]), "cpu_s": statistics.median(cpus[t]),
-                       "load": os.getloadavg()[0]}
+                       "times": times[t], "cpus": cpus[t], "load": os.getloadavg()[0]}
                 results.append(row)
-                print(json.dumps(row), flush=True)
+                print(json.dumps({k: v for k, v in row.items() if k not in ("times", "cpus")}),
+                      flush=True)
         px.close()
     with open(out_path, "w") as f:
         for r in results:

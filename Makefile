@@ -36,6 +36,8 @@ fuzz: deps-all
 bench: build
 	@scripts/install-deps.sh bench
 	@bench/spawn.sh
+	@bench/mcp.sh
+	@bench/grep.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Tool-call throughput: small `read` calls through the official MCP SDK client, nucleus proxy
-# (policy enforcement and the audit log on) next to the reference filesystem server
-# (@modelcontextprotocol/server-filesystem), in one run, sequential and 8 calls in flight.
+# Tool-call throughput: small `read` calls, nucleus proxy (policy enforcement and the audit log
+# on) next to the reference filesystem server (@modelcontextprotocol/server-filesystem), with
+# 1, 8 and 32 calls in flight, through two clients:
+#   - the official MCP SDK client (bench/mcp/read_bench.mjs), as the target is stated;
+#   - a lean client (bench/mcp/read_lean.py, raw JSON-RPC lines) that costs little itself, so
+#     the servers' own cost shows; it also reads each server's CPU time per call.
+# The measurements alternate between the two servers round by round (ABBA), and each ratio is
+# the median of the per-round ratios, so a change in other load between rounds cancels out.
 #
 # Usage: bench/mcp.sh [--update-docs]
-#   NUCLEUS=path/to/nucleus   a release build (default: build/src/cli/nucleus)
-#   CALLS=3000                calls per measurement
+#   NUCLEUS=path/to/nucleus   a release build (default: build/src/cli/nucleus, built if missing)
+#   CALLS=1000                calls per measurement (after 200 warm-up calls)
+#   ROUNDS=5                  rounds of the alternation
 # Needs node and npm (the pinned packages of bench/mcp/package-lock.json are installed with
-# `npm ci` into a temporary directory).  Exits 77 (skip) when a tool is missing.
+# `npm ci` into a temporary directory) and python3.  Exits 77 (skip) when a tool is missing.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 NUCLEUS=${NUCLEUS:-$REPO/build/src/cli/nucleus}
-CALLS=${CALLS:-3000}
+CALLS=${CALLS:-1000}
+ROUNDS=${ROUNDS:-5}
 UPDATE_DOCS=0
 case "${1:-}" in
   "") ;;
@@ -22,12 +29,18 @@ esac
 for t in node npm python3; do
   command -v $t >/dev/null 2>&1 || { echo "mcp.sh: SKIP: $t not found" >&2; exit 77; }
 done
-[ -x "$NUCLEUS" ] || { echo "mcp.sh: build nucleus first (make build), or set NUCLEUS" >&2; exit 2; }
+if [ ! -x "$NUCLEUS" ]; then
+  echo "mcp.sh: building nucleus (release) into $REPO/build" >&2
+  (cd "$REPO" && { [ -f build/build.ninja ] || meson setup build -Dtests=false --buildtype=release; } &&
+     ninja -C build) >&2
+  NUCLEUS=$REPO/build/src/cli/nucleus
+fi
+NUCLEUS_REV=${NUCLEUS_REV:-$(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null || echo unknown)$(cd "$REPO" && git diff --quiet HEAD -- src 2>/dev/null || echo "+changes")}
 
 TMP=$(mktemp -d /tmp/nucleus-mcpbench.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 cp "$REPO/bench/mcp/package.json" "$REPO/bench/mcp/package-lock.json" \
-   "$REPO/bench/mcp/read_bench.mjs" "$TMP/"
+   "$REPO/bench/mcp/read_bench.mjs" "$REPO/bench/mcp/read_lean.py" "$TMP/"
 (cd "$TMP" && npm ci --no-audit --no-fund --ignore-scripts >npm.log 2>&1) ||
   { cat "$TMP/npm.log" >&2; exit 1; }
 mkdir -p "$TMP/ws"
@@ -37,43 +50,106 @@ for i in $(seq 0 99); do
 done
 export NUCLEUS_STATE_DIR=$TMP/state NUCLEUS_RUNTIME_DIR=$TMP/run
 FS=$TMP/node_modules/@modelcontextprotocol/server-filesystem/dist/index.js
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+
+n=0
+one() { # client label conc [strict]
+  local client=$1 label=$2 conc=$3 strict=${4:-}
+  n=$((n + 1))
+  local -a server
+  if [ "$label" = nucleus ]; then
+    server=("$NUCLEUS" proxy --stdio --workspace "$TMP/ws" --profile read-only
+            --pod-id "bench$n" --audit "$TMP/audit$n.jsonl" $strict)
+    tool=read prefix=""
+  else
+    server=(node "$FS" "$TMP/ws")
+    tool=read_text_file prefix="$TMP/ws/"
+  fi
+  [ -n "$strict" ] && label="$label (strict audit)"
+  if [ "$client" = sdk ]; then
+    node "$TMP/read_bench.mjs" "$label" "$tool" "$prefix" "$CALLS" "$conc" "${server[@]}"
+  else
+    python3 "$TMP/read_lean.py" "$label" "$tool" "$prefix" "$CALLS" "$conc" "${server[@]}"
+  fi | python3 -c "import json,sys; r=json.loads(sys.stdin.read()); r.update(client='$client', round=$round); print(json.dumps(r))" >>"$TMP/results.jsonl"
+}
 
 : >"$TMP/results.jsonl"
-for conc in 1 8; do
-  node "$TMP/read_bench.mjs" "nucleus" read "" "$CALLS" "$conc" \
-    "$NUCLEUS" proxy --stdio --workspace "$TMP/ws" --profile read-only \
-    --pod-id "bench$conc" --audit "$TMP/audit$conc.jsonl" >>"$TMP/results.jsonl"
-  node "$TMP/read_bench.mjs" "server-filesystem" read_text_file "$TMP/ws/" "$CALLS" "$conc" \
-    node "$FS" "$TMP/ws" >>"$TMP/results.jsonl"
+for round in $(seq 1 "$ROUNDS"); do
+  for conc in 1 8 32; do
+    for client in sdk lean; do
+      if [ $((round % 2)) -eq 1 ]; then
+        one $client nucleus $conc; one $client server-filesystem $conc
+      else
+        one $client server-filesystem $conc; one $client nucleus $conc
+      fi
+    done
+    one lean nucleus $conc --audit-strict
+  done
+  echo "mcp.sh: round $round of $ROUNDS done" >&2
 done
-"$NUCLEUS" audit verify --key "$TMP/state/audit.key" "$TMP/audit1.jsonl" >/dev/null
+for f in "$TMP"/audit*.jsonl; do
+  "$NUCLEUS" audit verify --key "$TMP/state/audit.key" "$f" >/dev/null ||
+    { echo "mcp.sh: audit log $f does not verify" >&2; exit 1; }
+done
 
-python3 - "$TMP/results.jsonl" "$UPDATE_DOCS" "$REPO/docs/benchmarks.md" "$NUCLEUS" <<'PY'
-import json, os, platform, re, subprocess, sys, time
+python3 - "$TMP/results.jsonl" "$UPDATE_DOCS" "$REPO/docs/benchmarks.md" "$LOAD_BEFORE" \
+  "$NUCLEUS_REV" "$CALLS" "$ROUNDS" <<'PY'
+import json, os, re, statistics as st, subprocess, sys, time
 rows = [json.loads(l) for l in open(sys.argv[1])]
-by = {(r["label"], r["concurrency"]): r for r in rows}
-lines = ["<!-- mcp:begin (generated by bench/mcp.sh --update-docs; edits here are overwritten) -->",
-         "### Tool calls: small reads through the MCP SDK client", "",
-         "| Server | calls in flight | calls/s | p50 (ms) | p99 (ms) | nucleus / server-filesystem |",
-         "|---|---:|---:|---:|---:|---:|"]
+load_before, rev, calls, rounds = sys.argv[4], sys.argv[5], int(sys.argv[6]), int(sys.argv[7])
+load_after = " ".join(open("/proc/loadavg").read().split()[:3])
+ncpu = os.cpu_count()
+def sel(client, label, conc):
+    return sorted((r for r in rows if r["client"] == client and r["label"] == label
+                   and r["concurrency"] == conc), key=lambda r: r["round"])
+def med(rs, k):
+    return st.median(r[k] for r in rs)
+out = ["<!-- mcp:begin (generated by bench/mcp.sh --update-docs; edits here are overwritten) -->",
+       "### Tool calls: small reads, nucleus next to server-filesystem", "",
+       f"{calls} `read` calls of 1 KiB files per measurement (after 200 warm-up calls), "
+       f"{rounds} rounds alternating the servers (ABBA); medians over the rounds.  "
+       "nucleus: `--profile read-only`, every call checked and audited (group commit unless "
+       "marked strict); every audit log verified afterwards.  The ratio is the median of "
+       "the per-round ratios of calls per second.", "",
+       "| Client | calls in flight | Server | calls/s | p50 (ms) | p99 (ms) | server CPU per call (µs) | nucleus / server-filesystem |",
+       "|---|---:|---|---:|---:|---:|---:|---:|"]
 verdicts = []
-for conc in (1, 8):
-    n, f = by[("nucleus", conc)], by[("server-filesystem", conc)]
-    ratio = n["per_second"] / f["per_second"]
-    for r in (n, f):
-        lines.append(f"| {r['label']} | {conc} | {r['per_second']:.0f} | {r['p50_ms']:.2f} | "
-                     f"{r['p99_ms']:.2f} | {'**%.2f×**' % ratio if r is n else ''} |")
-    verdicts.append(f"- {conc} in flight: nucleus does {ratio:.2f}× the calls per second of "
-                    f"server-filesystem; target 5×: **{'met' if ratio >= 5 else 'NOT met'}**.")
-load = os.getloadavg()[0]
-lines += ["", *verdicts,
-          f"- {rows[0]['calls']} calls per row on 100 files of 1 KiB, after 200 warm-up calls; "
-          "nucleus with the read-only profile, every call checked and audited (group commit), "
-          "the log verified afterwards.",
-          f"- Machine: {os.cpu_count()} CPUs, load average {load:.2f} at the end; "
-          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; node {subprocess.run(['node','--version'],capture_output=True,text=True).stdout.strip()}.",
-          "<!-- mcp:end -->"]
-report = "\n".join(lines)
+for client, cname in (("sdk", "MCP SDK (node)"), ("lean", "lean (python)")):
+    for conc in (1, 8, 32):
+        n, f = sel(client, "nucleus", conc), sel(client, "server-filesystem", conc)
+        if not n or not f:
+            continue
+        by_round = {r["round"]: r for r in f}
+        ratios = [r["per_second"] / by_round[r["round"]]["per_second"] for r in n
+                  if r["round"] in by_round]
+        ratio = st.median(ratios)
+        lo, hi = min(ratios), max(ratios)
+        groups = [("nucleus", n), ("server-filesystem", f)]
+        strict = sel(client, "nucleus (strict audit)", conc)
+        if strict:
+            groups.insert(1, ("nucleus, --audit-strict", strict))
+        for label, rs in groups:
+            cpu = f"{med(rs, 'server_cpu_us'):.0f}" if "server_cpu_us" in rs[0] else "—"
+            rat = f"**{ratio:.2f}×** ({lo:.2f}–{hi:.2f})" if label == "nucleus" else ""
+            out.append(f"| {cname} | {conc} | {label} | {med(rs, 'per_second'):.0f} | "
+                       f"{med(rs, 'p50_ms'):.2f} | {med(rs, 'p99_ms'):.2f} | {cpu} | {rat} |")
+        line = (f"- {cname}, {conc} in flight: nucleus does **{ratio:.2f}×** the calls per second "
+                f"of server-filesystem (per-round range {lo:.2f}–{hi:.2f}); target 5×: "
+                f"**{'met' if ratio >= 5 else 'NOT met'}**.")
+        if client == "lean":
+            cr = med(f, "server_cpu_us") / med(n, "server_cpu_us")
+            line += f"  CPU per call: server-filesystem / nucleus = {cr:.1f}×."
+        verdicts.append(line)
+busy = max(float(load_before.split()[0]), float(load_after.split()[0])) > ncpu
+node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+out += ["", *verdicts, "",
+        f"- Machine: {ncpu} CPUs; load average (1/5/15 min) before: {load_before}; after: "
+        f"{load_after}{' — **busy machine**: absolute figures are inflated and vary from round to round' if busy else ''}.",
+        f"- {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; nucleus {rev} (release "
+        f"build); node {node}; @modelcontextprotocol/sdk and server-filesystem as pinned in "
+        "bench/mcp/package-lock.json.",
+        "<!-- mcp:end -->"]
+report = "\n".join(out)
 print(report)
 if sys.argv[2] == "1":
     path = sys.argv[3]

@@ -9,8 +9,9 @@ set -eu
 
 BUILD_PKGS="gcc libc6-dev make meson ninja-build pkg-config libyaml-dev libjansson-dev libseccomp-dev libssl-dev libpcre2-dev"
 CHECK_PKGS="libcmocka-dev clang libclang-rt-14-dev python3 cppcheck clang-tidy frama-c-base why3 z3 cvc4 openssl curl"
-# Peers measured side by side by bench/ (not needed by make demo or make check).
-BENCH_PKGS="bubblewrap hyperfine"
+# Peers measured side by side by bench/ (not needed by make demo or make check): bubblewrap
+# (spawn.sh), ripgrep and GNU grep (grep.sh); mcp.sh runs node (below).
+BENCH_PKGS="bubblewrap hyperfine ripgrep grep python3"
 
 # Node.js and npm run the official MCP SDK client in the tests (tests/proxy/sdk.sh).  A Node.js
 # from another source (nodesource ships npm inside its nodejs package) is kept as it is.
@@ -25,7 +26,7 @@ mode=${1:-build}
 case "$mode" in
   build) pkgs="$BUILD_PKGS" ;;
   all) pkgs="$BUILD_PKGS $CHECK_PKGS" ;;
-  bench) pkgs="$BUILD_PKGS $BENCH_PKGS" ;;
+  bench) pkgs="$BUILD_PKGS $BENCH_PKGS $NODE_PKGS" ;;
   *) echo "usage: $0 [build|all|bench]" >&2; exit 2 ;;
 esac
 

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,11 +43,12 @@ struct nc_dispatch {
     uint64_t wait_s;
     struct nc_ledger ledger;
 
+    atomic_bool audit_failed; /* fail closed: no call runs once the audit cannot record */
+
     pthread_mutex_t mu; /* guards everything below */
     struct nc_exposure exposure;
     unsigned inflight_private;   /* calls that may yet expose private data */
     unsigned inflight_untrusted; /* calls that may yet ingest untrusted content */
-    bool audit_failed;           /* fail closed: no call runs once the audit cannot record */
     struct parked parked[MAX_PARKED];
 };
 
@@ -138,9 +140,7 @@ static void audit(struct nc_dispatch *d, const char *request_id, const char *ope
     if (d->auth.audit(d->auth.ctx, &ev, &err) < 0) {
         /* Fail closed: an operation that cannot be recorded must not happen, so every later
          * call is refused. */
-        pthread_mutex_lock(&d->mu);
-        d->audit_failed = true;
-        pthread_mutex_unlock(&d->mu);
+        atomic_store(&d->audit_failed, true);
     }
 }
 
@@ -152,11 +152,8 @@ void nc_dispatch_audit(struct nc_dispatch *d, const char *request_id, const char
 
 static bool audit_ok(struct nc_dispatch *d)
 {
-    bool ok;
-    pthread_mutex_lock(&d->mu);
-    ok = !d->audit_failed;
-    pthread_mutex_unlock(&d->mu);
-    return ok;
+    /* an atomic, not d->mu: every call asks, and the answer only ever turns false */
+    return !atomic_load(&d->audit_failed);
 }
 
 /* ---- results -------------------------------------------------------------------------- */

@@ -354,19 +354,20 @@ int nc_fs_open(const struct nc_fs *fs, const char *rel, int oflags, unsigned fla
     return fd;
 }
 
+/* fd was opened here with O_NONBLOCK and none of the other flags F_SETFL can change
+ * (O_APPEND, O_ASYNC, O_DIRECT, O_NOATIME). */
 static int check_regular(int fd, struct stat *st, const char *rel, struct nc_err *err)
 {
-    int fl;
     if (fstat(fd, st) < 0)
         return fail(err, errno, rel);
     if (S_ISDIR(st->st_mode))
         return fail(err, EISDIR, rel);
     if (!S_ISREG(st->st_mode))
         return fail(err, ENODEV, rel);
-    /* Regular files ignore O_NONBLOCK; clear it anyway so reads behave as documented. */
-    fl = fcntl(fd, F_GETFL);
-    if (fl >= 0)
-        (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    /* Regular files ignore O_NONBLOCK; clear it anyway so reads behave as documented.  The
+     * other settable flags are known to be clear (see above), so no F_GETFL is needed: one
+     * system call per file less for grep. */
+    (void)fcntl(fd, F_SETFL, 0);
     return 0;
 }
 

@@ -110,7 +110,8 @@ static void call_release(struct server *s, struct call *c)
     c->tool = c->token = NULL;
     c->used = false;
     c->queued_or_running = false;
-    pthread_cond_broadcast(&s->cv);
+    /* No wake-up: only idle workers wait on cv, for queued calls or the stop, and a freed
+     * slot is neither (a broadcast here woke every idle worker after every call). */
     pthread_mutex_unlock(&s->mu);
 }
 

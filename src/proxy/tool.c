@@ -228,6 +228,20 @@ int nc_buf_printf(struct nc_buf *b, const char *fmt, ...)
     return nc_buf_put(b, big, (size_t)n);
 }
 
+/* The length of the run at the start of u[0..n) that put_transformed() copies unchanged
+ * byte for byte: ASCII other than NUL, and for names other than controls and '\\'. */
+static size_t plain_run(const unsigned char *u, size_t n, bool name)
+{
+    size_t i = 0;
+    if (name)
+        while (i < n && u[i] >= 0x20u && u[i] < 0x7fu && u[i] != '\\')
+            i++;
+    else
+        while (i < n && u[i] != 0 && u[i] < 0x80u)
+            i++;
+    return i;
+}
+
 /* Appends s, transforming as asked; all or nothing with respect to max. */
 static int put_transformed(struct nc_buf *b, const char *s, size_t n, bool name, bool *lossy)
 {
@@ -236,6 +250,11 @@ static int put_transformed(struct nc_buf *b, const char *s, size_t n, bool name,
     size_t out = 0;
     /* First pass: the output length, so the cap check stays all or nothing. */
     for (size_t i = 0; i < n;) {
+        size_t run = plain_run(u + i, n - i, name);
+        out += run;
+        i += run;
+        if (i >= n)
+            break;
         size_t k = u[i] == 0 ? 0 : nc_utf8_seq(u + i, n - i);
         if (k == 0) {
             out += name ? 4u : 3u; /* \xNN or U+FFFD */
@@ -258,6 +277,14 @@ static int put_transformed(struct nc_buf *b, const char *s, size_t n, bool name,
     if (buf_reserve(b, out) < 0)
         return -ENOMEM;
     for (size_t i = 0; i < n;) {
+        size_t run = plain_run(u + i, n - i, name);
+        if (run > 0) {
+            memcpy(b->p + b->len, u + i, run);
+            b->len += run;
+            i += run;
+            if (i >= n)
+                break;
+        }
         /* a NUL would end the C string the text travels in: replaced too */
         size_t k = u[i] == 0 ? 0 : nc_utf8_seq(u + i, n - i);
         char *d = b->p + b->len;

@@ -141,5 +141,15 @@ bool nc_tool_is_binary(const char *data, size_t n);
 
 /* grep's worker count (0 = automatic, 2..4); for tests comparing parallel and serial runs. */
 void nc_grep_set_workers(unsigned n);
+/* grep's whole-file candidate scan (on by default); for tests comparing it with matching
+ * every line on its own. */
+void nc_grep_set_scan(bool on);
+/* True when grep may find candidate lines by scanning a whole file with this pattern (see
+ * src/proxy/tools/grep.c): nothing in it can see past the line a match starts in. */
+bool nc_grep_scan_safe(const char *pat, size_t len);
+/* The longest run of bytes every match of the pattern contains (grep searches files for it
+ * before matching any line), read off simple patterns only; its length, or 0. */
+size_t nc_grep_required_literal(const char *pat, size_t len, bool caseless, char *out,
+                                size_t outsz);
 
 #endif

@@ -15,7 +15,21 @@
  *     honoured; a .gitignore the policy hides is not read; .git is not entered unless the
  *     search starts inside it.
  * Files are searched by a small pool of threads; each file's output is rendered on its own and
- * the outputs are joined in path order, so the answer is the same for any number of workers. */
+ * the outputs are joined in path order, so the answer is the same for any number of workers.
+ *
+ * Speed: a pattern is matched per line, and calling PCRE2 once per line costs more than the
+ * search itself on large trees.  So when the pattern is "scan-safe" (nc_grep_scan_safe()), a
+ * second copy compiled with PCRE2_MULTILINE first finds candidates in the whole file (PCRE2's
+ * JIT skips ahead with its first-character and required-character searches), and only the
+ * line holding a candidate is matched on its own, with the per-line pattern: that per-line
+ * match alone decides, so a candidate can only cost time, never change the answer.
+ * Scan-safe means every line that matches alone has a match in the whole file starting in
+ * that line or earlier: assertions that could see past the line (lookaround, \A \z \Z \G,
+ * \K, atomic groups and possessive quantifiers, verbs, option changes other than i n s J U)
+ * are refused, and ^ and $ are made to match at every line boundary.  Any PCRE2 error or
+ * limit in the scan falls back to per-line matching for the rest of the file.  Lines are
+ * counted only up to where a number is shown, and each worker reads every file into one
+ * buffer it keeps. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "proxy/tools/common.h"
 
@@ -25,6 +39,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pcre2.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +58,9 @@
 #define GREP_DEPTH_LIMIT 10000u              /* backtracking depth per line */
 #define GREP_HEAP_LIMIT_KIB 16384u           /* interpreter heap per line */
 #define GREP_JIT_STACK_MAX ((size_t)1 << 20)
+#define GREP_SCAN_CHUNK ((size_t)1 << 20) /* bytes scanned per PCRE2 call (then: cancelled?) */
+#define GREP_LITERAL_MAX 64u                /* bytes of a required literal kept */
+#define GREP_LITERAL_MIN 3u                 /* shorter ones are left to the scan */
 
 static const struct nc_arg_spec grep_args[] = {
     {.name = "pattern", .type = NC_ARG_STRING, .required = true, .check = NC_ARG_PATTERN},
@@ -75,17 +95,26 @@ static const char grep_schema[] =
     "\"additionalProperties\":false}";
 
 static atomic_uint grep_workers; /* 0 = automatic */
+static atomic_bool grep_no_scan;  /* tests: per-line matching only */
 
 void nc_grep_set_workers(unsigned n)
 {
     atomic_store(&grep_workers, n);
 }
 
+void nc_grep_set_scan(bool on)
+{
+    atomic_store(&grep_no_scan, !on);
+}
+
 /* ---- plan ----------------------------------------------------------------------------- */
 
 struct grep_priv {
-    pcre2_code *code;
+    pcre2_code *code; /* decides, line by line */
+    pcre2_code *scan; /* the same pattern for finding candidates in a whole file, or NULL */
     bool jit;
+    char lit[GREP_LITERAL_MAX]; /* bytes every match contains (lit_len >= GREP_LITERAL_MIN) */
+    size_t lit_len;
 };
 
 static void grep_cleanup(struct nc_tool_plan *plan)
@@ -93,9 +122,230 @@ static void grep_cleanup(struct nc_tool_plan *plan)
     struct grep_priv *p = plan->priv;
     if (p != NULL) {
         pcre2_code_free(p->code);
+        pcre2_code_free(p->scan);
         free(p);
         plan->priv = NULL;
     }
+}
+
+/* Can a whole-file scan stand in for matching each line, as a filter?  It can when nothing in
+ * the pattern looks beyond the characters a match consumes except ^, $, \b and \B, which
+ * agree at a line boundary in both modes (a newline is a non-word character, and the scan is
+ * compiled with PCRE2_MULTILINE).  Then a match of a line alone is also a match of the file
+ * starting at the same offset, and the leftmost match of the file from the line's start can
+ * only begin at or before it.  What could break that is refused by spelling, conservatively
+ * (a refused pattern is only slower): lookahead and lookbehind, \A \z \Z \G (subject
+ * boundaries), \K (moves the reported start), atomic groups and possessive quantifiers (they
+ * commit to what they saw past the line), verbs and start-of-pattern settings "(*", and any
+ * "(?" other than non-capturing and named groups and the options i n s J U (m or ^ would
+ * switch MULTILINE off again; x is refused by the ReDoS screen already). */
+bool nc_grep_scan_safe(const char *pat, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        char c = pat[i], n = i + 1u < len ? pat[i + 1u] : '\0';
+        if (c == '\\') {
+            if (n != '\0' && strchr("AzZGK", n) != NULL)
+                return false;
+            i++; /* the escaped character is a literal or a class: skip it */
+            continue;
+        }
+        if ((c == '*' || c == '+' || c == '?' || c == '}') && n == '+')
+            return false; /* possessive (or, conservatively, a literal '+' after them) */
+        if (c != '(' || (n != '?' && n != '*'))
+            continue;
+        if (n == '*')
+            return false;
+        /* "(?" ... */
+        const char *r = pat + i + 2u;
+        size_t left = len - i - 2u;
+        if (left >= 1u && r[0] == ':')
+            continue;
+        if (left >= 2u && r[0] == '<' && (r[1] == '_' || (r[1] >= 'A' && r[1] <= 'Z') ||
+                                          (r[1] >= 'a' && r[1] <= 'z')))
+            continue; /* (?<name> */
+        if (left >= 3u && r[0] == 'P' && r[1] == '<' &&
+            (r[2] == '_' || (r[2] >= 'A' && r[2] <= 'Z') || (r[2] >= 'a' && r[2] <= 'z')))
+            continue; /* (?P<name> */
+        if (left >= 1u && r[0] == '\'')
+            continue; /* (?'name' */
+        size_t k = 0;
+        while (k < left && r[k] != '\0' && strchr("insJU-", r[k]) != NULL)
+            k++;
+        if (k > 0 && k < left && (r[k] == ')' || r[k] == ':'))
+            continue; /* (?i) (?-i) (?s:...) */
+        return false;
+    }
+    return true;
+}
+
+/* Skips a character class starting at pat[i] == '['; the index after its ']', or len. */
+static size_t skip_class(const char *pat, size_t len, size_t i)
+{
+    i++;
+    if (i < len && pat[i] == '^')
+        i++;
+    if (i < len && pat[i] == ']')
+        i++; /* a ']' first is a literal */
+    while (i < len && pat[i] != ']') {
+        if (pat[i] == '\\')
+            i++;
+        else if (pat[i] == '[' && i + 1u < len && pat[i + 1u] == ':') {
+            const char *e = memchr(pat + i + 2u, ']', len - i - 2u);
+            if (e != NULL && e[-1] == ':')
+                i = (size_t)(e - pat); /* [:alpha:] */
+        }
+        i++;
+    }
+    return i < len ? i + 1u : len;
+}
+
+/* A counted repeat {n}, {n,}, {n,m} (or, to be safe, any '{' digits-and-commas '}') at
+ * pat[i]: its length, else 0 (then the '{' is a literal to PCRE2). */
+static size_t counted_repeat(const char *pat, size_t len, size_t i)
+{
+    size_t k = i + 1u;
+    while (k < len && ((pat[k] >= '0' && pat[k] <= '9') || pat[k] == ','))
+        k++;
+    return k < len && pat[k] == '}' && k > i + 1u ? k + 1u - i : 0;
+}
+
+/* The longest run of bytes that every match of the pattern contains, read off its spelling
+ * when that is simple: no alternation at the top level, no "(?" (inline options could make
+ * it caseless), no \Q, no "(*", no escape that takes an argument (\x{..}, \cX, \p{..}, \g1,
+ * \k<..>, \N{..}, \o{..}, digits), and not caseless.  The run is made of top-level literal
+ * characters that no quantifier makes optional (a '+' keeps its character and ends the run);
+ * groups, classes, other escapes that are not punctuation, '.', '^' and '$' end it.  Returns
+ * its length (at most outsz), 0 when there is none or the pattern is not simple.  Every line
+ * a match is found in contains the run, so lines without it need no matching at all. */
+size_t nc_grep_required_literal(const char *pat, size_t len, bool caseless, char *out,
+                                size_t outsz)
+{
+    char cur[GREP_LITERAL_MAX];
+    size_t n = 0, best = 0, atom = SIZE_MAX; /* atom: where the last literal starts in cur */
+    int depth = 0;
+
+    if (caseless || memmem(pat, len, "(?", 2) != NULL || memmem(pat, len, "(*", 2) != NULL ||
+        memmem(pat, len, "\\Q", 2) != NULL)
+        return 0;
+#define END_RUN()                                                                             \
+    do {                                                                                      \
+        if (n > best) {                                                                       \
+            best = n < outsz ? n : outsz;                                                     \
+            memcpy(out, cur, best);                                                           \
+        }                                                                                     \
+        n = 0;                                                                                \
+        atom = SIZE_MAX;                                                                      \
+    } while (0)
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)pat[i];
+        if (depth > 0) {
+            /* inside a group: only its end matters */
+            if (c == '\\')
+                i += 2u;
+            else if (c == '[')
+                i = skip_class(pat, len, i);
+            else {
+                depth += c == '(' ? 1 : c == ')' ? -1 : 0;
+                i++;
+            }
+            continue;
+        }
+        switch (c) {
+        case '|':
+        case ')':
+            return 0; /* alternation, or unbalanced (PCRE2 refuses that anyway) */
+        case '(':
+            END_RUN();
+            depth = 1;
+            i++;
+            continue;
+        case '[':
+            END_RUN();
+            i = skip_class(pat, len, i);
+            continue;
+        case '.':
+        case '^':
+        case '$':
+            END_RUN();
+            i++;
+            continue;
+        case '*':
+        case '?':
+        case '+':
+        case '{': {
+            size_t q = c == '{' ? counted_repeat(pat, len, i) : 1u;
+            if (q == 0)
+                break; /* a literal '{' */
+            if (atom != SIZE_MAX && c != '+')
+                n = atom; /* the last character may be absent */
+            END_RUN();
+            i += q;
+            continue;
+        }
+        case '\\':
+            if (i + 1u >= len)
+                return 0;
+            c = (unsigned char)pat[i + 1u];
+            if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) {
+                /* a class, an assertion or one control character; anything else (an escape
+                 * with an argument) is beyond this reader */
+                if (strchr("dDwWsSbBhHvVRXnrtefaAzZGKE", (char)c) == NULL)
+                    return 0;
+                END_RUN();
+                i += 2u;
+                continue;
+            }
+            if (c >= 0x80u)
+                return 0;
+            i++; /* an escaped punctuation character is itself */
+            break;
+        default:
+            break;
+        }
+        /* one literal character: an ASCII byte, or a whole UTF-8 sequence */
+        c = (unsigned char)pat[i];
+        size_t k = c < 0x80u ? 1u : nc_utf8_seq((const unsigned char *)pat + i, len - i);
+        if (k == 0)
+            return 0;
+        if (n + k <= sizeof(cur)) {
+            atom = n;
+            memcpy(cur + n, pat + i, k);
+            n += k;
+        } else {
+            atom = SIZE_MAX; /* the run is full: its first bytes are still required */
+        }
+        i += k;
+    }
+    END_RUN();
+#undef END_RUN
+    return best;
+}
+
+/* The scan copy of the pattern (see the comment at the top), or NULL when the pattern is not
+ * scan-safe, its newline convention is not LF, or it does not compile that way. */
+static pcre2_code *compile_scan(const struct nc_arg *v, const pcre2_code *code, uint32_t opts)
+{
+    uint32_t nl = 0;
+    int errcode = 0;
+    PCRE2_SIZE erroff = 0;
+    pcre2_code *scan;
+    pcre2_compile_context *cctx;
+
+    if (!nc_grep_scan_safe(v[A_PATTERN].s, v[A_PATTERN].len) ||
+        pcre2_pattern_info(code, PCRE2_INFO_NEWLINE, &nl) != 0 || nl != PCRE2_NEWLINE_LF)
+        return NULL;
+    cctx = pcre2_compile_context_create(NULL);
+    if (cctx == NULL)
+        return NULL;
+    (void)pcre2_set_parens_nest_limit(cctx, 64);
+    (void)pcre2_set_max_pattern_length(cctx, 1024);
+    (void)pcre2_set_newline(cctx, PCRE2_NEWLINE_LF);
+    scan = pcre2_compile((PCRE2_SPTR)v[A_PATTERN].s, v[A_PATTERN].len, opts | PCRE2_MULTILINE,
+                         &errcode, &erroff, cctx);
+    pcre2_compile_context_free(cctx);
+    if (scan != NULL)
+        (void)pcre2_jit_compile(scan, PCRE2_JIT_COMPLETE); /* or the interpreter, same limits */
+    return scan;
 }
 
 static int compile_pattern(const struct nc_arg *v, struct grep_priv *p, struct nc_err *err)
@@ -128,6 +378,11 @@ static int compile_pattern(const struct nc_arg *v, struct grep_priv *p, struct n
     if (pcre2_config(PCRE2_CONFIG_JIT, &jit) >= 0 && jit == 1 &&
         pcre2_jit_compile(p->code, PCRE2_JIT_COMPLETE) == 0)
         p->jit = true; /* otherwise the interpreter runs, under the same limits */
+    p->scan = compile_scan(v, p->code, opts);
+    p->lit_len = nc_grep_required_literal(v[A_PATTERN].s, v[A_PATTERN].len, v[A_CASE].b,
+                                          p->lit, sizeof(p->lit));
+    if (p->lit_len < GREP_LITERAL_MIN)
+        p->lit_len = 0;
     return 0;
 }
 
@@ -404,6 +659,9 @@ struct search {
     const struct nc_tool_env *env;
     struct nc_fs fs;
     const pcre2_code *code;
+    const pcre2_code *scan; /* or NULL */
+    const char *lit;        /* a literal every match contains, or NULL */
+    size_t lit_len;
     const char *const *files;
     size_t nfiles;
     unsigned context;
@@ -426,8 +684,11 @@ struct search {
 struct worker {
     struct search *s;
     pcre2_match_data *md;
+    pcre2_match_data *smd; /* the scan's: one pair, no captures */
     pcre2_match_context *mctx;
     pcre2_jit_stack *jit_stack;
+    char *buf; /* file contents, reused from file to file */
+    size_t cap;
 };
 
 static bool stopped(const struct search *s)
@@ -463,29 +724,236 @@ struct ring_line {
     size_t no;
 };
 
+/* Newlines in p[0..n). */
+static size_t count_nl(const char *p, size_t n)
+{
+    size_t c = 0, i = 0;
+#if defined(__SSE2__)
+    const __m128i nl = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
+    while (n - i >= 16u) {
+        /* up to 255 blocks of 16 bytes per byte-wide counter before it could wrap */
+        size_t blocks = (n - i) / 16u;
+        __m128i acc = zero;
+        if (blocks > 255u)
+            blocks = 255u;
+        for (size_t b = 0; b < blocks; b++, i += 16u)
+            acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(p + i)),
+                                                   nl));
+        __m128i sums = _mm_sad_epu8(acc, zero);
+        c += (size_t)_mm_cvtsi128_si32(sums) + (size_t)_mm_extract_epi16(sums, 4);
+    }
+#endif
+    for (; i < n; i++)
+        c += p[i] == '\n';
+    return c;
+}
+
+/* One file's rendering: the output so far and the context state. */
+struct render {
+    struct search *s;
+    struct file_result *r;
+    struct nc_buf out, pb;
+    struct ring_line ring[GREP_MAX_CONTEXT];
+    size_t nring, ring_head, after, last, cap_ends;
+    const char *data;
+    size_t no, no_at; /* no: the lines before offset no_at (a line start), counted lazily */
+};
+
+/* The number of lines before the line start q (q >= no_at). */
+static size_t lines_before(struct render *rs, size_t q)
+{
+    rs->no += count_nl(rs->data + rs->no_at, q - rs->no_at);
+    rs->no_at = q;
+    return rs->no;
+}
+
+static void ring_push(struct render *rs, const char *p, size_t ll, size_t no)
+{
+    unsigned ctx = rs->s->context;
+    if (rs->nring < ctx) {
+        rs->ring[(rs->ring_head + rs->nring) % ctx] = (struct ring_line){p, ll, no};
+        rs->nring++;
+    } else {
+        rs->ring[rs->ring_head] = (struct ring_line){p, ll, no};
+        rs->ring_head = (rs->ring_head + 1u) % ctx;
+    }
+}
+
+/* A line that does not match: trailing context, or the end of the file's search once more than
+ * max matches are in, or leading context for a match to come.  1: stop; < 0: out of memory. */
+static int line_nomatch(struct render *rs, const char *p, size_t ll, size_t no)
+{
+    if (rs->after > 0) {
+        if (put_line(&rs->out, rs->pb.p, rs->pb.len, no, false, p, ll, &rs->r->lossy) < 0)
+            return -ENOMEM;
+        rs->last = no;
+        rs->after--;
+        return 0;
+    }
+    if (rs->r->nmatch > rs->s->max)
+        return 1; /* the last match's context is done */
+    if (rs->s->context > 0)
+        ring_push(rs, p, ll, no);
+    return 0;
+}
+
+/* A matching line.  1: stop (one match beyond max is in); < 0: out of memory. */
+static int line_match(struct render *rs, const char *p, size_t ll, size_t no)
+{
+    struct search *s = rs->s;
+    struct file_result *r = rs->r;
+    /* One match beyond max is collected (never shown) so that "truncated" means the same for
+     * any number of workers: there is more than what is shown. */
+    if (r->nmatch > s->max)
+        return 1;
+    /* the context before, with a separator when there is a gap */
+    size_t first = rs->nring > 0 ? rs->ring[rs->ring_head].no : no;
+    if (s->context > 0 && rs->last > 0 && first > rs->last + 1u &&
+        nc_buf_put(&rs->out, "--\n", 3) < 0)
+        return -ENOMEM;
+    for (size_t k = 0; k < rs->nring; k++) {
+        const struct ring_line *rl = &rs->ring[(rs->ring_head + k) % s->context];
+        if (put_line(&rs->out, rs->pb.p, rs->pb.len, rl->no, false, rl->p, rl->len,
+                     &r->lossy) < 0)
+            return -ENOMEM;
+    }
+    rs->nring = 0;
+    rs->ring_head = 0;
+    if (put_line(&rs->out, rs->pb.p, rs->pb.len, no, true, p, ll, &r->lossy) < 0)
+        return -ENOMEM;
+    if (r->nmatch == rs->cap_ends) {
+        size_t ncap = rs->cap_ends == 0 ? 16u : rs->cap_ends * 2u;
+        size_t *ne = nc_grow_array(r->ends, ncap, sizeof(*ne));
+        if (ne == NULL)
+            return -ENOMEM;
+        r->ends = ne;
+        rs->cap_ends = ncap;
+    }
+    r->ends[r->nmatch++] = rs->out.len;
+    rs->last = no;
+    rs->after = s->context;
+    return 0;
+}
+
+/* The lines of data[a..b), none of which matches (a and b are line starts, or b the end of
+ * the file).  The same as line_nomatch() on each line in turn, without visiting every line:
+ * trailing context first, then only the last `context` lines matter (as leading context), and
+ * lines are counted only when a number is needed. */
+static int lines_nomatch(struct render *rs, size_t a, size_t b)
+{
+    const char *data = rs->data;
+    while (a < b && rs->after > 0) {
+        const char *nl = memchr(data + a, '\n', b - a);
+        size_t le = nl != NULL ? (size_t)(nl - data) : b;
+        size_t no = lines_before(rs, a) + 1u;
+        int rc = line_nomatch(rs, data + a, le - a, no);
+        if (rc != 0)
+            return rc;
+        a = nl != NULL ? le + 1u : b;
+        rs->no = no;
+        rs->no_at = a;
+    }
+    if (a >= b)
+        return 0;
+    if (rs->r->nmatch > rs->s->max)
+        return 1;
+    if (rs->s->context > 0) {
+        /* the starts and lengths of the last `context` lines (or fewer), found backwards */
+        struct ring_line tail[GREP_MAX_CONTEXT];
+        size_t last_no = lines_before(rs, b) + (data[b - 1u] != '\n' ? 1u : 0u);
+        size_t m = 0, e = b;
+        while (m < rs->s->context && e > a) {
+            size_t le = data[e - 1u] == '\n' ? e - 1u : e; /* only the file's end lacks one */
+            const char *prev = le > a ? memrchr(data + a, '\n', le - a) : NULL;
+            size_t ls = prev != NULL ? (size_t)(prev - data) + 1u : a;
+            tail[m] = (struct ring_line){data + ls, le - ls, last_no - m};
+            m++;
+            e = ls;
+        }
+        while (m > 0) {
+            m--;
+            ring_push(rs, tail[m].p, tail[m].len, tail[m].no);
+        }
+    }
+    return 0;
+}
+
+/* The start of the line holding offset x: the byte after the last newline in [from, x), or
+ * from (a line start itself). */
+static size_t line_start(const char *data, size_t from, size_t x)
+{
+    const char *prev = x > from && data != NULL ? memrchr(data + from, '\n', x - from) : NULL;
+    return prev != NULL ? (size_t)(prev - data) + 1u : from;
+}
+
 static int render_file(struct worker *w, const char *path, const char *data, size_t len,
                        struct file_result *r)
 {
     struct search *s = w->s;
-    struct nc_buf out = {.max = 0}, pb = {.max = 0};
-    struct ring_line ring[GREP_MAX_CONTEXT];
-    size_t nring = 0, ring_head = 0, after = 0, last = 0, no = 0, cap_ends = 0;
-    const char *p = data, *end = data + len;
+    struct render rs = {.s = s, .r = r, .out = {.max = 0}, .pb = {.max = 0}, .data = data};
+    size_t pos = 0; /* the start of the next line to decide */
+    bool prefilter = !atomic_load(&grep_no_scan);
+    bool literal = prefilter && s->lit != NULL;
+    bool scanning = prefilter && !literal && s->scan != NULL;
+    unsigned iter = 0;
     int rc = 0;
 
-    if (nc_buf_put_name(&pb, path, strlen(path)) < 0)
+    if (nc_buf_put_name(&rs.pb, path, strlen(path)) < 0)
         return -ENOMEM;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl != NULL ? nl : end;
-        size_t ll = (size_t)(le - p);
-        int m;
-        no++;
-        if ((no & 4095u) == 0 && stopped(s)) {
+    while (pos < len) {
+        size_t q = pos;
+        if ((++iter & 1023u) == 0 && stopped(s)) {
             r->status = FS_STOPPED;
             break;
         }
-        m = pcre2_match(s->code, (PCRE2_SPTR)p, ll, 0, 0, w->md, w->mctx);
+        if (literal) {
+            /* The next line holding the literal is the next candidate. */
+            const char *x = memmem(data + pos, len - pos, s->lit, s->lit_len);
+            size_t upto = x != NULL ? line_start(data, pos, (size_t)(x - data)) : len;
+            if (upto > pos) {
+                rc = lines_nomatch(&rs, pos, upto);
+                if (rc != 0)
+                    break;
+                pos = upto;
+            }
+            if (x == NULL)
+                break;
+            q = pos;
+        } else if (scanning) {
+            /* Find the next candidate in a chunk that ends at a line boundary. */
+            size_t ce = len;
+            if (len - pos > GREP_SCAN_CHUNK) {
+                const char *nl = memchr(data + pos + GREP_SCAN_CHUNK, '\n',
+                                        len - pos - GREP_SCAN_CHUNK);
+                ce = nl != NULL ? (size_t)(nl - data) + 1u : len;
+            }
+            int m = pcre2_match(s->scan, (PCRE2_SPTR)data, ce, pos, 0, w->smd, w->mctx);
+            if (m == PCRE2_ERROR_NOMATCH) {
+                rc = lines_nomatch(&rs, pos, ce);
+                if (rc != 0)
+                    break;
+                pos = ce;
+                continue;
+            }
+            if (m < 0) {
+                scanning = false; /* a limit or an error: per line from here */
+                continue;
+            }
+            q = line_start(data, pos, (size_t)pcre2_get_ovector_pointer(w->smd)[0]);
+            if (q > pos) {
+                rc = lines_nomatch(&rs, pos, q);
+                if (rc != 0)
+                    break;
+                pos = q;
+            }
+            if (q >= len)
+                break; /* an empty match after the last newline: no line there */
+        }
+        /* The line at q, matched on its own: this decides. */
+        const char *nl = memchr(data + q, '\n', len - q);
+        size_t ll = nl != NULL ? (size_t)(nl - (data + q)) : len - q;
+        int m = pcre2_match(s->code, (PCRE2_SPTR)data + q, ll, 0, 0, w->md, w->mctx);
+        size_t no = lines_before(&rs, q) + 1u;
         if (m < 0 && m != PCRE2_ERROR_NOMATCH) {
             if (m == PCRE2_ERROR_MATCHLIMIT || m == PCRE2_ERROR_DEPTHLIMIT ||
                 m == PCRE2_ERROR_HEAPLIMIT || m == PCRE2_ERROR_JIT_STACKLIMIT ||
@@ -497,61 +965,56 @@ static int render_file(struct worker *w, const char *path, const char *data, siz
             }
             m = PCRE2_ERROR_NOMATCH; /* any other failure: this line does not match */
         }
-        if (m >= 0) {
-            /* One match beyond max is collected (never shown) so that "truncated" means the
-             * same for any number of workers: there is more than what is shown. */
-            if (r->nmatch > s->max)
-                break;
-            /* the context before, with a separator when there is a gap */
-            size_t first = nring > 0 ? ring[ring_head].no : no;
-            if (s->context > 0 && last > 0 && first > last + 1u && nc_buf_put(&out, "--\n", 3) < 0)
-                goto oom;
-            for (size_t k = 0; k < nring; k++) {
-                const struct ring_line *rl = &ring[(ring_head + k) % s->context];
-                if (put_line(&out, pb.p, pb.len, rl->no, false, rl->p, rl->len, &r->lossy) < 0)
-                    goto oom;
-            }
-            nring = 0;
-            ring_head = 0;
-            if (put_line(&out, pb.p, pb.len, no, true, p, ll, &r->lossy) < 0)
-                goto oom;
-            if (r->nmatch == cap_ends) {
-                size_t ncap = cap_ends == 0 ? 16u : cap_ends * 2u;
-                size_t *ne = nc_grow_array(r->ends, ncap, sizeof(*ne));
-                if (ne == NULL)
-                    goto oom;
-                r->ends = ne;
-                cap_ends = ncap;
-            }
-            r->ends[r->nmatch++] = out.len;
-            last = no;
-            after = s->context;
-        } else if (after > 0) {
-            if (put_line(&out, pb.p, pb.len, no, false, p, ll, &r->lossy) < 0)
-                goto oom;
-            last = no;
-            after--;
-        } else if (r->nmatch > s->max) {
-            break; /* the last match's context is done */
-        } else if (s->context > 0) {
-            if (nring < s->context) {
-                ring[(ring_head + nring) % s->context] = (struct ring_line){p, ll, no};
-                nring++;
-            } else {
-                ring[ring_head] = (struct ring_line){p, ll, no};
-                ring_head = (ring_head + 1u) % s->context;
-            }
-        }
-        p = nl != NULL ? nl + 1 : end;
+        rc = m >= 0 ? line_match(&rs, data + q, ll, no) : line_nomatch(&rs, data + q, ll, no);
+        if (rc != 0)
+            break;
+        pos = nl != NULL ? (size_t)(nl - data) + 1u : len;
+        rs.no = no;
+        rs.no_at = pos;
     }
-    nc_buf_free(&pb);
-    r->len = out.len;
-    r->text = out.p;
-    return rc;
-oom:
-    nc_buf_free(&pb);
-    nc_buf_free(&out);
-    return -ENOMEM;
+    nc_buf_free(&rs.pb);
+    if (rc < 0) {
+        nc_buf_free(&rs.out);
+        return -ENOMEM;
+    }
+    r->len = rs.out.len;
+    r->text = rs.out.p;
+    return 0;
+}
+
+/* Reads the whole file into the worker's buffer (as nc_fs_read_all, without an allocation
+ * per file): 0 and *data, *len; -EFBIG when it holds more than GREP_MAX_FILE bytes (it may
+ * have grown since fstat); -ENOMEM; another negative errno when it cannot be read. */
+static int read_file(struct worker *w, int fd, const struct stat *st, const char **data,
+                     size_t *len)
+{
+    size_t want = (st->st_size > 0 ? (size_t)st->st_size : 4096u) + 1u, used = 0;
+    struct nc_err e;
+    if (want > GREP_MAX_FILE + 1u)
+        want = GREP_MAX_FILE + 1u;
+    for (;;) {
+        if (w->cap < want) {
+            char *nb = realloc(w->buf, want);
+            if (nb == NULL)
+                return -ENOMEM;
+            w->buf = nb;
+            w->cap = want;
+        }
+        if (w->buf == NULL)
+            return -ENOMEM; /* never: want >= 1 (gcc cannot tell) */
+        ssize_t n = nc_fs_read_full(fd, w->buf + used, want - used, &e);
+        if (n < 0)
+            return -(e.code != 0 ? e.code : EIO);
+        used += (size_t)n;
+        if (used > GREP_MAX_FILE)
+            return -EFBIG;
+        if (used < want)
+            break; /* end of file */
+        want = want * 2u > GREP_MAX_FILE + 1u ? GREP_MAX_FILE + 1u : want * 2u;
+    }
+    *data = w->buf;
+    *len = used;
+    return 0;
 }
 
 static int search_file(struct worker *w, size_t idx)
@@ -561,8 +1024,9 @@ static int search_file(struct worker *w, size_t idx)
     struct stat st;
     struct nc_err e;
     _cleanup_close_ int fd = -1;
-    _cleanup_free_ char *data = NULL;
+    const char *data = NULL;
     size_t len = 0;
+    int rc;
 
     fd = nc_fs_open_file(&s->fs, s->files[idx], NC_FS_NOFOLLOW, &st, NULL, 0, &e);
     if (fd < 0) {
@@ -573,10 +1037,11 @@ static int search_file(struct worker *w, size_t idx)
         r->status = FS_LARGE;
         return 0;
     }
-    if (nc_fs_read_all(fd, GREP_MAX_FILE, &data, &len, &e) < 0) {
-        if (e.code == ENOMEM)
+    rc = read_file(w, fd, &st, &data, &len);
+    if (rc < 0) {
+        if (rc == -ENOMEM)
             return -ENOMEM;
-        r->status = e.code == EFBIG ? FS_LARGE : FS_UNREADABLE;
+        r->status = rc == -EFBIG ? FS_LARGE : FS_UNREADABLE;
         return 0;
     }
     if (nc_tool_is_binary(data, len)) {
@@ -620,7 +1085,11 @@ static void *worker_main(void *arg)
             if (s->prefix_matches > s->max && s->prefix < s->limit_index)
                 s->limit_index = s->prefix;
         }
-        pthread_cond_signal(&s->cv);
+        /* Wake the calling thread for progress after the first file and then every 64, not
+         * after each: a wake-up per file costs a context switch per file (it polls every
+         * 50 ms anyway, and is woken when the last worker ends). */
+        if (s->done_count == 1u || s->done_count % 64u == 0)
+            pthread_cond_signal(&s->cv);
         pthread_mutex_unlock(&s->mu);
     }
     pthread_mutex_lock(&s->mu);
@@ -646,6 +1115,8 @@ static unsigned worker_count(size_t nfiles)
 
 static void worker_free(struct worker *w)
 {
+    free(w->buf);
+    pcre2_match_data_free(w->smd);
     pcre2_match_data_free(w->md);
     pcre2_match_context_free(w->mctx);
     pcre2_jit_stack_free(w->jit_stack);
@@ -659,6 +1130,11 @@ static int worker_init(struct worker *w, struct search *s, bool jit)
     w->mctx = pcre2_match_context_create(NULL);
     if (w->md == NULL || w->mctx == NULL)
         return -ENOMEM;
+    if (s->scan != NULL) {
+        w->smd = pcre2_match_data_create(1, NULL);
+        if (w->smd == NULL)
+            return -ENOMEM;
+    }
     (void)pcre2_set_match_limit(w->mctx, GREP_MATCH_LIMIT);
     (void)pcre2_set_depth_limit(w->mctx, GREP_DEPTH_LIMIT);
     (void)pcre2_set_heap_limit(w->mctx, GREP_HEAP_LIMIT_KIB);
@@ -852,6 +1328,9 @@ static int grep_exec(const struct nc_tool_env *env, struct nc_tool_plan *plan,
     s.env = env;
     s.fs = fs;
     s.code = gp->code;
+    s.scan = gp->scan;
+    s.lit = gp->lit_len > 0 ? gp->lit : NULL;
+    s.lit_len = gp->lit_len;
     s.files = (const char *const *)c.files;
     s.nfiles = c.nfiles;
     s.context = (unsigned)v[A_CONTEXT].i;

@@ -129,7 +129,7 @@ static int read_exec(const struct nc_tool_env *env, struct nc_tool_plan *plan,
     _cleanup_close_ int fd = -1;
     _cleanup_free_ char *chunk = NULL;
     struct nc_arg v[NARGS];
-    size_t have = 0, used = 0;
+    size_t have = 0, used = 0, csz;
     bool eof = false, first = true, more = false, lossy = false, cut_line = false;
     int64_t next = 0;
     struct nc_buf text = {.max = 0};
@@ -146,7 +146,15 @@ static int read_exec(const struct nc_tool_env *env, struct nc_tool_plan *plan,
         return nc_tool_fail_fs(out, &ferr);
     if (!nc_tool_check_real(env, NC_OP_READ_FILES, plan->decided_path, real, out))
         return 0;
-    chunk = malloc(READ_CHUNK);
+    /* A chunk as large as the file (plus one byte, to see its end in one go) up to 64 KiB,
+     * but never smaller than the binary probe: a small file does not cost a 64 KiB
+     * allocation, and the first chunk still holds the whole probe. */
+    csz = READ_CHUNK;
+    if (st.st_size >= 0 && (uint64_t)st.st_size < READ_CHUNK)
+        csz = (size_t)st.st_size + 1u;
+    if (csz < (size_t)NC_TOOL_BINARY_PROBE + 1u)
+        csz = (size_t)NC_TOOL_BINARY_PROBE + 1u;
+    chunk = malloc(csz);
     if (chunk == NULL)
         return nc_err_set(err, ENOMEM, "out of memory");
 
@@ -156,13 +164,13 @@ static int read_exec(const struct nc_tool_env *env, struct nc_tool_plan *plan,
             nc_buf_free(&rd.raw);
             return nc_tool_fail(out, "cancelled", "cancelled");
         }
-        n = nc_fs_read_full(fd, chunk, READ_CHUNK, &ferr);
+        n = nc_fs_read_full(fd, chunk, csz, &ferr);
         if (n < 0) {
             nc_buf_free(&rd.raw);
             return nc_tool_fail(out, "io_error", "'%s': %s", plan->decided_path, ferr.msg);
         }
         have = (size_t)n;
-        eof = have < READ_CHUNK;
+        eof = have < csz;
         if (first && nc_tool_is_binary(chunk, have)) {
             nc_buf_free(&rd.raw);
             return nc_tool_fail(out, "binary_file",

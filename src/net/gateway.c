@@ -461,6 +461,21 @@ static void http_refuse(struct conn *c, enum nc_net_reason r, const struct nc_ho
     (void)write_all(c->cfd, resp, n, now_ms() + 2000u);
 }
 
+/* Scans the bytes b[from..n) that arrived since the last call: returns the head's length
+ * once CRLFCRLF is seen, (size_t)-1 on a bare LF or a NUL (the head can never become valid,
+ * so the client is answered now rather than at the handshake timeout), 0 to read more.
+ * Incremental, so a client sending one byte at a time costs linear time, not quadratic. */
+static size_t head_scan(const char *b, size_t from, size_t n)
+{
+    for (size_t i = from; i < n; i++) {
+        if (b[i] == '\0' || (b[i] == '\n' && (i == 0 || b[i - 1] != '\r')))
+            return (size_t)-1;
+        if (b[i] == '\n' && i >= 3 && b[i - 2] == '\n' && b[i - 3] == '\r')
+            return i + 1;
+    }
+    return 0;
+}
+
 static void serve_http(struct conn *c)
 {
     struct nc_http_req *req = NULL;
@@ -468,10 +483,15 @@ static void serve_http(struct conn *c)
     const char *why = NULL, *detail = NULL;
     enum nc_net_reason r;
 
-    for (;;) {
-        head = nc_http_head_len(c->buf, c->len);
-        if (head > 0)
+    for (size_t scanned = 0;;) {
+        head = head_scan(c->buf, scanned, c->len);
+        scanned = c->len;
+        if (head > 0 && head != (size_t)-1)
             break;
+        if (head == (size_t)-1) {
+            http_refuse(c, NC_NET_BAD_REQUEST, NULL, 0, "a bare LF or a NUL in the request head");
+            return;
+        }
         if (c->len >= NC_HTTP_HEAD_MAX) {
             http_refuse(c, NC_NET_BAD_REQUEST, NULL, 0, "the request head is longer than 32 KiB");
             return;

@@ -242,6 +242,9 @@ static bool hop_by_hop(const struct nc_http_req *req, const struct nc_http_field
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (ieq(f->name, f->name_len, names[i]))
             return true;
+    /* Every Proxy-* field is addressed to a proxy (credentials among them): none goes on. */
+    if (f->name_len >= 6 && ieq(f->name, 6, "proxy-"))
+        return true;
     return listed(req, f->name, f->name_len);
 }
 

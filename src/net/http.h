@@ -64,8 +64,9 @@ enum nc_net_reason nc_http_parse(const char *buf, size_t len, struct nc_http_req
 
 /* Writes the head sent upstream for a NC_HTTP_FORWARD request: the request line in origin
  * form, a Host field from the canonical target, every field of the client except Host and
- * the hop-by-hop ones (Connection and the fields it names, Proxy-Connection, Keep-Alive,
- * Proxy-Authorization, Proxy-Authenticate, TE, Trailer, Upgrade), then "Connection: close".
+ * the hop-by-hop ones (Connection and the fields it names, Keep-Alive, TE, Trailer, Upgrade,
+ * and every Proxy-* field: Proxy-Authorization holds credentials meant for a proxy), then
+ * "Connection: close".
  * Returns the length, or 0 when out is too small. */
 size_t nc_http_forward_head(const struct nc_http_req *req, char *out, size_t outsz);
 

@@ -381,7 +381,7 @@ static void http_connect_and_forward(void **state)
     assert_int_equal(req->host.kind, NC_HOST_IPV6);
 
     assert_int_equal(http("GET http://A.com/x?y=1 HTTP/1.1\r\nHost: a.com\r\n"
-                          "Proxy-Connection: keep-alive\r\nProxy-Authorization: Basic eA==\r\n"
+                          "Proxy-Connection: keep-alive\r\nProxy-Authorization: Basic eA==\r\nProxy-Custom: 1\r\n"
                           "Connection: keep-alive, X-Secret\r\nX-Secret: 1\r\nAccept: */*\r\n\r\n",
                           req, &why), NC_NET_OK);
     assert_int_equal(req->kind, NC_HTTP_FORWARD);

@@ -47,6 +47,8 @@ static const char help[] =
     "  --log FILE             append the decisions to FILE (default: stderr)\n"
     "  --max-connections N    connections at once (default 256)\n"
     "  --idle-timeout SECONDS close a tunnel without traffic after this long (default 300)\n"
+    "  --forward-to PATH      forwarder mode (inside a pod): relay every connection, unread,\n"
+    "                         to the gateway's unix socket at PATH; no policy options\n"
     "\n"
     "Refusal reasons: bad_request, bad_host, host_not_allowed, port_not_allowed,\n"
     "ip_not_allowed, resolve_failed, address_refused, connect_failed, unsupported,\n"
@@ -132,7 +134,7 @@ int nc_cmd_gateway(int argc, char **argv)
 {
     const char *specs[MAX_SPECS], *unix_paths[MAX_LISTEN], *tcp[MAX_LISTEN];
     size_t nspecs = 0, nunix = 0, ntcp = 0;
-    const char *hosts_file = NULL, *log_path = NULL;
+    const char *hosts_file = NULL, *log_path = NULL, *forward_to = NULL;
     unsigned long mode = 0600, max_conns = 256, idle_s = 300;
     _cleanup_free_ struct nc_policy *p = nc_cli_policy_new();
     _cleanup_free_ struct nc_net_rules *rules = calloc(1, sizeof(*rules));
@@ -181,6 +183,8 @@ int nc_cmd_gateway(int argc, char **argv)
             cidrs[ncidrs++] = val;
         } else if (strcmp(a, "--ports") == 0) {
             ports = val;
+        } else if (strcmp(a, "--forward-to") == 0) {
+            forward_to = val;
         } else if (strcmp(a, "--hosts-file") == 0) {
             hosts_file = val;
         } else if (strcmp(a, "--log") == 0) {
@@ -198,6 +202,9 @@ int nc_cmd_gateway(int argc, char **argv)
     }
     if (nunix + ntcp == 0)
         return nc_cli_usage("gateway", "--listen-unix or --listen-tcp is required");
+    if (forward_to != NULL && (nspecs > 0 || ncidrs > 0 || ports != NULL || hosts_file != NULL))
+        return nc_cli_usage("gateway", "--forward-to takes no policy options: the gateway it "
+                                       "forwards to enforces them");
     if (nspecs == 0)
         specs[nspecs++] = "read-only";
     if (nc_policy_compose(specs, nspecs, p, &err) < 0) {
@@ -243,6 +250,7 @@ int nc_cmd_gateway(int argc, char **argv)
         .idle_ms = (unsigned)idle_s * 1000u,
         .audit = log_event,
         .audit_arg = log,
+        .forward_to = forward_to,
     };
     the_gateway = nc_gateway_new(&cfg, &err);
     if (the_gateway == NULL) {

@@ -36,6 +36,7 @@ struct slot {
 
 struct nc_gateway {
     struct nc_net_rules rules;
+    char forward_to[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* forward mode, or "" */
     struct nc_hosts *hosts; /* NULL: getaddrinfo */
     unsigned max_conns, handshake_ms, connect_ms, idle_ms;
     nc_net_audit_fn audit;
@@ -621,11 +622,37 @@ static void serve_socks5(struct conn *c)
 
 /* ---- connections -------------------------------------------------------------------------- */
 
+/* Forward mode: the connection goes on, unread, to the gateway's unix socket. */
+static void serve_forward(struct conn *c)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int fd, r;
+    memcpy(sa.sun_path, c->gw->forward_to, sizeof(sa.sun_path));
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    do
+        r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+    while (r < 0 && errno == EINTR);
+    if (r < 0 || set_nonblock(fd) < 0) {
+        close(fd);
+        return;
+    }
+    slot_set_upstream(c, fd);
+    tunnel(c, NULL, 0);
+}
+
 static void *conn_main(void *arg)
 {
     struct conn *c = arg;
     c->deadline = now_ms() + c->gw->handshake_ms;
     c->proto = "unknown";
+    if (c->gw->forward_to[0] != '\0') {
+        if (set_nonblock(c->cfd) == 0)
+            serve_forward(c);
+        conn_end(c);
+        return NULL;
+    }
     c->buf = malloc(NC_HTTP_HEAD_MAX);
     if (c->buf != NULL && set_nonblock(c->cfd) == 0) {
         ssize_t r = read_more(c, 1);
@@ -692,8 +719,15 @@ int nc_gateway_serve_fd(struct nc_gateway *gw, int fd, struct nc_err *err)
 struct nc_gateway *nc_gateway_new(const struct nc_gateway_config *cfg, struct nc_err *err)
 {
     struct nc_gateway *gw;
-    if (cfg == NULL || cfg->rules == NULL) {
+    if (cfg == NULL || (cfg->rules == NULL && cfg->forward_to == NULL)) {
         nc_err_set(err, EINVAL, "gateway: no rules");
+        return NULL;
+    }
+    if (cfg->forward_to != NULL &&
+        (cfg->forward_to[0] != '/' ||
+         strlen(cfg->forward_to) >= sizeof(((struct sockaddr_un *)0)->sun_path))) {
+        nc_err_set(err, EINVAL, "gateway: the forward target must be an absolute socket path "
+                                "of at most 107 bytes");
         return NULL;
     }
     gw = calloc(1, sizeof(*gw));
@@ -702,7 +736,10 @@ struct nc_gateway *nc_gateway_new(const struct nc_gateway_config *cfg, struct nc
         return NULL;
     }
     gw->stop_pipe[0] = gw->stop_pipe[1] = -1;
-    memcpy(&gw->rules, cfg->rules, sizeof(gw->rules));
+    if (cfg->rules != NULL)
+        memcpy(&gw->rules, cfg->rules, sizeof(gw->rules));
+    if (cfg->forward_to != NULL)
+        snprintf(gw->forward_to, sizeof(gw->forward_to), "%s", cfg->forward_to);
     gw->max_conns = cfg->max_conns > 0 ? cfg->max_conns : 256u;
     gw->handshake_ms = cfg->handshake_ms > 0 ? cfg->handshake_ms : 10000u;
     gw->connect_ms = cfg->connect_ms > 0 ? cfg->connect_ms : 10000u;

@@ -38,6 +38,10 @@ struct nc_gateway_config {
     unsigned idle_ms;      /* a tunnel with no traffic either way is closed (0: 5 min) */
     nc_net_audit_fn audit; /* called once per connection, serialized; may be NULL */
     void *audit_arg;
+    /* Forward mode (the forwarder inside a pod): no parsing and no rules (rules may be
+     * NULL); every connection is relayed as it is to the unix socket at this path, which is
+     * the real gateway's, bind-mounted into the pod. */
+    const char *forward_to;
 };
 
 struct nc_gateway;

@@ -869,6 +869,44 @@ static void stop_with_open_tunnels(void **state)
     close(fd);
 }
 
+/* The forwarder of a pod: a loopback listener that relays every connection, unread, to the
+ * gateway's unix socket.  What a client sees through it is what the gateway says. */
+static void forward_mode(void **state)
+{
+    struct fixture *f = *state;
+    struct nc_err err = {0};
+    struct nc_gateway_config cfg = {.forward_to = f->unix_path, .idle_ms = 5000};
+    struct nc_gateway *fw = nc_gateway_new(&cfg, &err);
+    uint16_t fport = 0, saved = f->gw_port;
+    pthread_t th;
+    char req[256], head[256], out[2048];
+    assert_non_null(fw);
+    assert_int_equal(nc_gateway_listen_tcp(fw, "127.0.0.1", 0, &fport, &err), 0);
+    struct fixture tmp = {.gw = fw};
+    assert_int_equal(pthread_create(&th, NULL, gw_main, &tmp), 0);
+    f->gw_port = fport; /* clients dial the forwarder */
+    snprintf(req, sizeof(req), "CONNECT good.test:%u HTTP/1.1\r\n\r\n", f->port);
+    int fd = dial_gw(f);
+    send_str(fd, req);
+    read_head(fd, head, sizeof(head));
+    assert_string_equal(head, "HTTP/1.1 200 Connection established\r\n\r\n");
+    send_str(fd, "via");
+    read_n(fd, out, 13);
+    assert_memory_equal(out, "echo:good:via", 13);
+    close(fd);
+    snprintf(req, sizeof(req), "CONNECT other.test:%u HTTP/1.1\r\n\r\n", f->port);
+    http_via(f, req, out, sizeof(out));
+    assert_non_null(strstr(out, "X-Nucleus-Refusal: host_not_allowed"));
+    assert_int_equal(socks_domain(f, "good.test", 9, f->port, NULL), 0);
+    f->gw_port = saved;
+    nc_gateway_stop(fw);
+    pthread_join(th, NULL);
+    nc_gateway_free(fw);
+    /* a forwarder needs an absolute socket path */
+    cfg.forward_to = "relative.sock";
+    assert_null(nc_gateway_new(&cfg, &err));
+}
+
 static void tcp_listeners_only_on_loopback(void **state)
 {
     (void)state;
@@ -910,6 +948,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(slow_client_times_out, setup_slow, teardown),
         cmocka_unit_test_setup_teardown(connection_limit, setup_slow, teardown),
         cmocka_unit_test_setup_teardown(stop_with_open_tunnels, setup, teardown),
+        cmocka_unit_test_setup_teardown(forward_mode, setup, teardown),
         cmocka_unit_test(tcp_listeners_only_on_loopback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

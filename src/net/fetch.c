@@ -352,8 +352,9 @@ int nc_fetch(const char *url, const struct nc_fetch_opts *o, struct nc_fetch_res
             inproc = true;
             sock = ip.sock;
         }
-        if ((size_t)snprintf(proxy, sizeof(proxy), "socks5h://localhost%s", sock) >=
-                sizeof(proxy) || sock[0] != '/') {
+        if (sock == NULL || sock[0] != '/' ||
+            (size_t)snprintf(proxy, sizeof(proxy), "socks5h://localhost%s", sock) >=
+                sizeof(proxy)) {
             fail(r, "network_error", "the egress gateway's socket path is not usable");
             goto out;
         }
@@ -383,7 +384,7 @@ int nc_fetch(const char *url, const struct nc_fetch_opts *o, struct nc_fetch_res
             goto out;
         }
         if (rc == CURLE_WRITE_ERROR && h.truncated) {
-            rc = CURLE_OK; /* the size cap, not an error */
+            /* the size cap, not an error: go on with what was received */
         } else if (rc == CURLE_ABORTED_BY_CALLBACK) {
             fail(r, "cancelled", "the fetch was cancelled");
             goto out;

@@ -52,11 +52,11 @@ static int fetch_plan(const struct nc_tool_env *env, json_t *args, struct nc_too
     int r = nc_tool_args_decode(args, fetch_args, NARGS, v, err);
     if (r < 0)
         return r;
-    if (memchr(v[0].s, '\0', v[0].len) != NULL ||
-        nc_validate_url(v[0].s, v[0].len, &u, &why) < 0)
+    /* nc_validate_url sees the NUL too (inputs are pointer and length). */
+    memset(&why, 0, sizeof(why));
+    if (nc_validate_url(v[0].s, v[0].len, &u, &why) < 0)
         return nc_err_set(err, EINVAL, "invalid argument 'url': %s",
-                          memchr(v[0].s, '\0', v[0].len) != NULL ? "contains a NUL byte"
-                                                                  : why.reason);
+                          why.reason != NULL ? why.reason : "refused");
     plan->op = NC_OP_WEB_FETCH;
     /* The host the pipeline decides on (nc_request.host); see docs/network.md. */
     snprintf(plan->host, sizeof(plan->host), "%s", u.host);

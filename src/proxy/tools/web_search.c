@@ -47,11 +47,8 @@ static int search_url(const char *backend, const char *q, size_t qlen, char *out
     size_t n = strlen(backend), o;
     if (n + 32 >= outsz)
         return -1;
-    memcpy(out, backend, n);
-    o = n;
-    out[o++] = strchr(backend, '?') != NULL ? '&' : '?';
-    memcpy(out + o, "q=", 2);
-    o += 2;
+    snprintf(out, outsz, "%s%sq=", backend, strchr(backend, '?') != NULL ? "&" : "?");
+    o = n + 3;
     for (size_t i = 0; i < qlen; i++) {
         unsigned char c = (unsigned char)q[i];
         bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||

@@ -17,7 +17,8 @@
 #include <unistd.h>
 
 static const char help[] =
-    "Usage: nucleus gateway --listen-unix PATH | --listen-tcp ADDR:PORT [options]\n"
+    "Usage: nucleus gateway --listen-unix PATH | --listen-tcp ADDR:PORT | --listen-fd FD\n"
+    "                       [options]\n"
     "\n"
     "The egress gateway: an HTTP proxy (CONNECT and plain http:// requests) and a SOCKS5\n"
     "server (CONNECT, no authentication) on the same listeners.  A connection is admitted\n"
@@ -35,6 +36,8 @@ static const char help[] =
     "  --listen-tcp ADDR:PORT listen on a loopback address (127.0.0.0/8 or [::1]); port 0\n"
     "                         picks a free one.  Each listener is announced on stdout as\n"
     "                         'listening unix:PATH' or 'listening tcp:ADDR:PORT'\n"
+    "  --listen-fd FD         serve a listening socket inherited as descriptor FD (made by\n"
+    "                         the pod inside its network namespace)\n"
     "  --mode OCTAL           permissions of the unix socket (default 600)\n"
     "  --profile NAME         a built-in profile (default: read-only, which allows no host)\n"
     "  --policy SPEC          a profile or policy file; repeatable, composed by meet\n"
@@ -133,7 +136,8 @@ static int split_tcp(const char *s, char *ip, size_t ipsz, uint16_t *port)
 int nc_cmd_gateway(int argc, char **argv)
 {
     const char *specs[MAX_SPECS], *unix_paths[MAX_LISTEN], *tcp[MAX_LISTEN];
-    size_t nspecs = 0, nunix = 0, ntcp = 0;
+    size_t nspecs = 0, nunix = 0, ntcp = 0, nfds = 0;
+    int listen_fds[MAX_LISTEN];
     const char *hosts_file = NULL, *log_path = NULL, *forward_to = NULL;
     unsigned long mode = 0600, max_conns = 256, idle_s = 300;
     _cleanup_free_ struct nc_policy *p = nc_cli_policy_new();
@@ -164,13 +168,20 @@ int nc_cmd_gateway(int argc, char **argv)
                 return nc_cli_usage("gateway", "at most %d policies", MAX_SPECS);
             specs[nspecs++] = val;
         } else if (strcmp(a, "--listen-unix") == 0) {
-            if (nunix + ntcp == MAX_LISTEN)
+            if (nunix + ntcp + nfds == MAX_LISTEN)
                 return nc_cli_usage("gateway", "at most %d listeners", MAX_LISTEN);
             unix_paths[nunix++] = val;
         } else if (strcmp(a, "--listen-tcp") == 0) {
-            if (nunix + ntcp == MAX_LISTEN)
+            if (nunix + ntcp + nfds == MAX_LISTEN)
                 return nc_cli_usage("gateway", "at most %d listeners", MAX_LISTEN);
             tcp[ntcp++] = val;
+        } else if (strcmp(a, "--listen-fd") == 0) {
+            unsigned long fd;
+            if (nunix + ntcp + nfds == MAX_LISTEN)
+                return nc_cli_usage("gateway", "at most %d listeners", MAX_LISTEN);
+            if (parse_number(val, 1024, &fd) < 0 || fd < 3)
+                return nc_cli_usage("gateway", "--listen-fd needs a descriptor number >= 3");
+            listen_fds[nfds++] = (int)fd;
         } else if (strcmp(a, "--mode") == 0) {
             char *end = NULL;
             errno = 0;
@@ -200,8 +211,8 @@ int nc_cmd_gateway(int argc, char **argv)
         }
         i++;
     }
-    if (nunix + ntcp == 0)
-        return nc_cli_usage("gateway", "--listen-unix or --listen-tcp is required");
+    if (nunix + ntcp + nfds == 0)
+        return nc_cli_usage("gateway", "--listen-unix, --listen-tcp or --listen-fd is required");
     if (forward_to != NULL && (nspecs > 0 || ncidrs > 0 || ports != NULL || hosts_file != NULL))
         return nc_cli_usage("gateway", "--forward-to takes no policy options: the gateway it "
                                        "forwards to enforces them");
@@ -280,6 +291,14 @@ int nc_cmd_gateway(int argc, char **argv)
         }
         printf(strchr(ip, ':') != NULL ? "listening tcp:[%s]:%u\n" : "listening tcp:%s:%u\n", ip,
                (unsigned)bound);
+    }
+    for (size_t i = 0; i < nfds; i++) {
+        if (nc_gateway_listen_fd(the_gateway, listen_fds[i], &err) < 0) {
+            nc_cli_error("%s", err.msg);
+            rc = NC_EXIT_FAIL;
+            goto out;
+        }
+        printf("listening fd:%d\n", listen_fds[i]);
     }
     fflush(stdout);
 

@@ -862,6 +862,25 @@ int nc_gateway_listen_tcp(struct nc_gateway *gw, const char *ip, uint16_t port,
     return add_listener(gw, fd, err);
 }
 
+int nc_gateway_listen_fd(struct nc_gateway *gw, int fd, struct nc_err *err)
+{
+    int type = 0, acc = 0;
+    socklen_t l1 = sizeof(type), l2 = sizeof(acc);
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l1) < 0 ||
+        getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &l2) < 0 || type != SOCK_STREAM ||
+        !acc) {
+        close(fd);
+        return nc_err_set(err, EINVAL, "gateway: descriptor %d is not a listening stream socket",
+                          fd);
+    }
+    if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+        int e = errno;
+        close(fd);
+        return nc_err_set(err, e, "gateway: fcntl: %s", strerror(e));
+    }
+    return add_listener(gw, fd, err); /* listen() again only sets the backlog */
+}
+
 int nc_gateway_run(struct nc_gateway *gw, struct nc_err *err)
 {
     struct pollfd p[MAX_LISTENERS + 1];
@@ -875,8 +894,13 @@ int nc_gateway_run(struct nc_gateway *gw, struct nc_err *err)
             continue;
         if (r < 0)
             return nc_err_set(err, errno, "gateway: poll: %s", strerror(errno));
-        if (p[gw->nlisteners].revents != 0)
+        if (p[gw->nlisteners].revents != 0) {
+            char b[16];
+            while (read(gw->stop_pipe[0], b, sizeof(b)) > 0) {
+                /* drained: a later nc_gateway_run serves again */
+            }
             return 0;
+        }
         for (size_t i = 0; i < gw->nlisteners; i++) {
             int fd;
             struct nc_err e2 = {0};

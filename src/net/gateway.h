@@ -54,7 +54,13 @@ int nc_gateway_listen_unix(struct nc_gateway *gw, const char *path, mode_t mode,
  * forwarder's peer); port 0 picks a free port, written to *bound (may be NULL). */
 int nc_gateway_listen_tcp(struct nc_gateway *gw, const char *ip, uint16_t port,
                           uint16_t *bound, struct nc_err *err);
-/* Accepts and serves connections (a thread each) until nc_gateway_stop.  Returns 0. */
+/* Serves a listening stream socket made elsewhere (taken over): the pod makes one on
+ * 127.0.0.1 inside its own network namespace and hands it out, so the gateway, outside the
+ * pod, accepts the pod's connections without any bridge in between.  -1 with err (fd closed)
+ * when it is not a listening stream socket. */
+int nc_gateway_listen_fd(struct nc_gateway *gw, int fd, struct nc_err *err);
+/* Accepts and serves connections (a thread each) until nc_gateway_stop.  Returns 0; may be
+ * called again (to pick up listeners added meanwhile). */
 int nc_gateway_run(struct nc_gateway *gw, struct nc_err *err);
 /* Makes nc_gateway_run return.  Async-signal-safe. */
 void nc_gateway_stop(struct nc_gateway *gw);

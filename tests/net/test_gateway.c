@@ -907,6 +907,42 @@ static void forward_mode(void **state)
     assert_null(nc_gateway_new(&cfg, &err));
 }
 
+/* A listener made elsewhere (the pod makes one inside its network namespace) is served as it
+ * is; a descriptor that is not a listening stream socket is refused. */
+static void adopted_listener(void **state)
+{
+    struct fixture *f = *state;
+    struct nc_err err = {0};
+    char req[128], head[256];
+    uint16_t p = 0, saved = f->gw_port;
+    int lfd = listen_on("127.0.0.5", 0, &p);
+    int sv[2];
+    assert_true(lfd >= 0);
+    assert_int_equal(nc_gateway_listen_fd(f->gw, lfd, &err), 0);
+    /* the accept loop polls the listeners it had: restart it to pick the new one up */
+    nc_gateway_stop(f->gw);
+    pthread_join(f->gw_th, NULL);
+    assert_int_equal(pthread_create(&f->gw_th, NULL, gw_main, f), 0);
+    f->gw_port = p;
+    {
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(p)};
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct timeval tv = {.tv_sec = 5};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        inet_pton(AF_INET, "127.0.0.5", &sa.sin_addr);
+        assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        snprintf(req, sizeof(req), "CONNECT good.test:%u HTTP/1.1\r\n\r\n", f->port);
+        send_str(fd, req);
+        read_head(fd, head, sizeof(head));
+        assert_string_equal(head, "HTTP/1.1 200 Connection established\r\n\r\n");
+        close(fd);
+    }
+    f->gw_port = saved;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    assert_int_equal(nc_gateway_listen_fd(f->gw, sv[0], &err), -EINVAL); /* closed by it */
+    close(sv[1]);
+}
+
 static void tcp_listeners_only_on_loopback(void **state)
 {
     (void)state;
@@ -949,6 +985,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(connection_limit, setup_slow, teardown),
         cmocka_unit_test_setup_teardown(stop_with_open_tunnels, setup, teardown),
         cmocka_unit_test_setup_teardown(forward_mode, setup, teardown),
+        cmocka_unit_test_setup_teardown(adopted_listener, setup, teardown),
         cmocka_unit_test(tcp_listeners_only_on_loopback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,6 +29,7 @@ section mcp mcp
 section ps ps
 section exec exec
 section proxy proxy
+section gateway gateway
 section approvals approvals
 section approve approve
 section deny deny

@@ -7,7 +7,7 @@
 #   bench  also the peers bench/ compares against
 set -eu
 
-BUILD_PKGS="gcc libc6-dev make meson ninja-build pkg-config libyaml-dev libjansson-dev libseccomp-dev libssl-dev libpcre2-dev"
+BUILD_PKGS="gcc libc6-dev make meson ninja-build pkg-config libyaml-dev libjansson-dev libseccomp-dev libssl-dev libpcre2-dev libcurl4-openssl-dev"
 CHECK_PKGS="libcmocka-dev clang libclang-rt-14-dev python3 cppcheck clang-tidy frama-c-base why3 z3 cvc4 openssl curl"
 # Peers measured side by side by bench/ (not needed by make demo or make check): bubblewrap
 # (spawn.sh), ripgrep and GNU grep (grep.sh); mcp.sh runs node (below).

@@ -42,6 +42,7 @@ int nc_cmd_exec(int argc, char **argv);
 int nc_cmd_doctor(int argc, char **argv);
 int nc_cmd_audit(int argc, char **argv);
 int nc_cmd_proxy(int argc, char **argv);
+int nc_cmd_gateway(int argc, char **argv);
 int nc_cmd_approvals(int argc, char **argv);
 int nc_cmd_approve(int argc, char **argv);
 int nc_cmd_deny(int argc, char **argv);

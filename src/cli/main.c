@@ -25,6 +25,7 @@ static const char usage[] =
     "  mcp --pod ID             the MCP server an agent is configured with (a bridge)\n"
     "  ps                       list the running pods\n"
     "  proxy --stdio            serve the enforcing MCP tools on stdin/stdout\n"
+    "  gateway --listen-unix P  the egress gateway: HTTP/SOCKS5 proxy with the allowlist\n"
     "  approvals                list operations waiting for a person's approval\n"
     "  approve ID / deny ID     decide on a waiting operation\n"
     "  audit verify|show LOG    check the integrity of an audit log, or render it\n"
@@ -56,6 +57,7 @@ static const struct command commands[] = {
     {"mcp", nc_cmd_mcp},
     {"ps", nc_cmd_ps},
     {"proxy", nc_cmd_proxy},
+    {"gateway", nc_cmd_gateway},
     {"approvals", nc_cmd_approvals},
     {"approve", nc_cmd_approve},
     {"deny", nc_cmd_deny},

@@ -48,6 +48,44 @@ static char lower(char c)
     return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 }
 
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* s[0..n) ends in a label that starts with a digit.  No top-level domain does: such a name is
+ * an IPv4 address (or one of the other spellings resolvers read as one, "127.1"). */
+static bool numeric_tail(const char *s, size_t n)
+{
+    size_t i = n;
+    while (i > 0 && s[i - 1] != '.')
+        i--;
+    return i < n && is_digit(s[i]);
+}
+
+/* s[0..n) is four decimal numbers 0..255 without leading zeros, separated by dots. */
+static bool dotted_quad(const char *s, size_t n)
+{
+    size_t i = 0;
+    for (unsigned part = 0; part < 4u; part++) {
+        size_t start;
+        unsigned v = 0;
+        if (part > 0) {
+            if (i >= n || s[i] != '.')
+                return false;
+            i++;
+        }
+        start = i;
+        while (i < n && is_digit(s[i]) && i - start < 3u) {
+            v = v * 10u + (unsigned)(s[i] - '0');
+            i++;
+        }
+        if (i == start || v > 255u || (i - start > 1u && s[start] == '0'))
+            return false;
+    }
+    return i == n;
+}
+
 static const char *check_domain(const char *s)
 {
     size_t n = strnlen(s, NC_DOMAIN_MAX + 3);
@@ -84,6 +122,14 @@ static const char *check_domain(const char *s)
         return "domain ends with '.'";
     if (s[n - 1] == '-')
         return "domain label ends with '-'";
+    /* An address is one host: "*.0.0.1" would cover 127.0.0.1 and 10.0.0.1 by a suffix test
+     * that means nothing for addresses, and "127.1" is a second spelling of 127.0.0.1. */
+    if (numeric_tail(s, n)) {
+        if (s[0] == '*')
+            return "a wildcard domain cannot cover IP addresses (its last label starts with a digit)";
+        if (!dotted_quad(s, n))
+            return "a numeric domain must be a dotted-quad IPv4 address";
+    }
     return NULL;
 }
 
@@ -479,9 +525,13 @@ int nc_list_match_domain(const struct nc_list *l, const char *host)
      * URL parser upstream.  A wildcard is an entry form, never a host. */
     if (host[0] == '*' || check_domain(host) != NULL)
         return -1;
+    /* check_domain admits a numeric host only as a dotted quad: an address matches an entry
+     * equal to it, never a wildcard (no wildcard entry can end in a number either). */
+    bool numeric = numeric_tail(host, strlen(host));
     for (size_t i = 0; i < l->count; i++) {
         const char *e = nc_list_item(l, i);
-        if (e[0] == '*' && e[1] == '.' ? domain_suffix_of(e + 2, host) : domain_eq(e, host))
+        if (e[0] == '*' && e[1] == '.' ? !numeric && domain_suffix_of(e + 2, host)
+                                       : domain_eq(e, host))
             return (int)i;
     }
     return -1;

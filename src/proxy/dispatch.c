@@ -577,6 +577,7 @@ json_t *nc_dispatch_call(struct nc_dispatch *d, const char *name, json_t *args,
         req.path = plan.path;
     req.argv = plan.argc > 0 ? plan.argv : NULL;
     req.argc = plan.argc;
+    req.host = plan.host[0] != '\0' ? plan.host : NULL; /* web_fetch, web_search */
     exposure = exposure_for_decision(d);
     nc_decide(d->policy, &exposure, &req, &dec);
     if (op_takes_path(plan.op))

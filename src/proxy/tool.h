@@ -54,6 +54,9 @@ struct nc_tool_plan {
      * pipeline normalizes it with nc_decide and stores the result in decided_path */
     char path[NC_PATH_MAX + 1];
     char decided_path[NC_PATH_MAX + 1];
+    /* web_fetch / web_search: the host the policy decides on (network.allow), lowercase;
+     * "" for other tools.  The pipeline passes it as nc_request.host. */
+    char host[NC_DOMAIN_MAX + 1];
     /* run / git_commit: the argv the policy decides on (pointers into args or argv_store) */
     const char *argv[NC_TOOL_ARGV_MAX];
     size_t argc;
@@ -98,7 +101,7 @@ struct nc_tool {
 
 /* The built-in tools, in tools/list order. */
 extern const struct nc_tool nc_tool_read, nc_tool_write, nc_tool_edit, nc_tool_glob,
-    nc_tool_grep, nc_tool_run, nc_tool_git_commit;
+    nc_tool_grep, nc_tool_run, nc_tool_git_commit, nc_tool_web_fetch, nc_tool_web_search;
 const struct nc_tool *const *nc_tools_all(size_t *count);
 const struct nc_tool *nc_tool_find(const char *name);
 

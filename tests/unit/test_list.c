@@ -466,7 +466,11 @@ static void list_domain_entries_checked_and_lowered(void **state)
                                       "a.*.com",   "**.a.com",    "*.*.a.com",  "-a.com",
                                       "a-.com",    "a..com",      ".a.com",     "a.com.",
                                       "a_b.com",   "a b.com",     "a.com/x",    "a.com:443",
-                                      "user@a.com", "a.com\n",    "[::1]",      "é.com"};
+                                      "user@a.com", "a.com\n",    "[::1]",      "é.com",
+                                      /* addresses: one spelling, no wildcard over octets */
+                                      "*.0.0.1",   "*.1",         "*.a.1",      "127.1",
+                                      "01.2.3.4",  "1.2.3.256",   "2130706433", "0x7f.0.0.1",
+                                      "1.2.3.4.5"};
     for (size_t i = 0; i < ARGC(good); i++)
         assert_null(nc_list_check_item(NC_LIST_DOMAINS, good[i]));
     for (size_t i = 0; i < ARGC(bad); i++)
@@ -1023,6 +1027,24 @@ static void domain_matching(void **state)
     free(l);
 }
 
+static void domain_matching_addresses_only_exactly(void **state)
+{
+    (void)state;
+    /* An IPv4 address matches an entry equal to it and nothing else: no wildcard suffix test
+     * over octets, no second spelling. */
+    struct nc_list *l = LIST(NC_LIST_DOMAINS, "*.example.com", "10.0.0.1", "*.com");
+    const char *why = NULL;
+    assert_true(nc_list_match_domain(l, "10.0.0.1") >= 0);
+    assert_int_equal(nc_list_match_domain(l, "127.0.0.1"), -1);
+    assert_int_equal(nc_list_match_domain(l, "10.0.0.01"), -1);
+    assert_int_equal(nc_list_match_domain(l, "10.0.1"), -1);
+    assert_int_equal(nc_list_match_domain(l, "167772161"), -1);
+    assert_int_equal(nc_list_match_domain(l, "1.2.3.4"), -1);
+    assert_int_equal(nc_list_add(l, "*.0.0.1", &why), -1);
+    assert_non_null(strstr(why, "cannot cover IP addresses"));
+    free(l);
+}
+
 static void domain_matching_refuses_malformed_hosts(void **state)
 {
     (void)state;
@@ -1108,6 +1130,7 @@ int main(void)
         cmocka_unit_test(argv_deny_empty_and_unrestricted),
         cmocka_unit_test(domain_matching),
         cmocka_unit_test(domain_matching_refuses_malformed_hosts),
+        cmocka_unit_test(domain_matching_addresses_only_exactly),
         cmocka_unit_test(path_matching_returns_first_index),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Egress gateway benchmark (issue 7): throughput of a 100 MiB download on loopback through
+`nucleus gateway` (CONNECT and SOCKS5) against the same download direct, and connection
+set-up latency (a 1-byte response, a fresh connection each time).  The upstream serves a file
+with sendfile(2); curl downloads to /dev/null.  Prints a table; exits 1 when the gateway's
+median throughput is below 80 % of direct.
+
+Usage: bench/egress.py [NUCLEUS]   (default build/src/cli/nucleus; use a release build)
+  RUNS=5 (downloads per path), LAT_RUNS=200 (latency samples per path), MIB=100"""
+import os, shutil, socket, statistics, subprocess, sys, tempfile, threading
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NUCLEUS = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else f"{REPO}/build/src/cli/nucleus")
+RUNS = int(os.environ.get("RUNS", "5"))
+LAT_RUNS = int(os.environ.get("LAT_RUNS", "200"))
+MIB = int(os.environ.get("MIB", "100"))
+if shutil.which("curl") is None or not os.access(NUCLEUS, os.X_OK):
+    print("egress.py: SKIP: needs curl and a nucleus binary", file=sys.stderr)
+    sys.exit(77)
+
+TMP = tempfile.mkdtemp(prefix="nc-egress-bench-")
+big = f"{TMP}/big"
+with open(big, "wb") as f:
+    f.truncate(MIB << 20)
+
+
+def serve(conn):
+    with conn:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(4096)
+            if not chunk:
+                return
+            data += chunk
+        if data.startswith(b"GET /small"):
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx")
+            return
+        size = os.path.getsize(big)
+        conn.sendall(f"HTTP/1.1 200 OK\r\nContent-Length: {size}\r\nConnection: close\r\n\r\n"
+                     .encode())
+        with open(big, "rb") as f:
+            conn.sendfile(f)
+
+
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.2", 0))
+srv.listen(64)
+PORT = srv.getsockname()[1]
+
+
+def accept_loop():
+    while True:
+        try:
+            c, _ = srv.accept()
+        except OSError:
+            return
+        threading.Thread(target=serve, args=(c,), daemon=True).start()
+
+
+threading.Thread(target=accept_loop, daemon=True).start()
+
+with open(f"{TMP}/hosts", "w") as f:
+    f.write("127.0.0.2 bench.test\n")
+with open(f"{TMP}/policy.yaml", "w") as f:
+    f.write("""apiVersion: nucleus/v1
+kind: Policy
+metadata: {name: bench}
+spec:
+  capabilities: {read_files: never, write_files: never, edit_files: never, run_bash: never,
+    glob_search: never, grep_search: never, web_search: never, web_fetch: always,
+    git_commit: never, git_push: never, create_pr: never}
+  approvals: []
+  paths: {allow: [], deny: [], read_only: []}
+  commands: {allow: [], deny: []}
+  network: {allow: [bench.test]}
+  budget: {max_usd: 1}
+  limits: {timeout_seconds: 3600}
+""")
+gw = subprocess.Popen([NUCLEUS, "gateway", "--listen-tcp", "127.0.0.1:0", "--policy",
+                       f"{TMP}/policy.yaml", "--hosts-file", f"{TMP}/hosts", "--ports", str(PORT),
+                       "--allow-network", f"127.0.0.2:{PORT}", "--log", "/dev/null"],
+                      stdout=subprocess.PIPE, text=True)
+GW = gw.stdout.readline().strip().split("tcp:", 1)[1]
+
+paths = {
+    "direct": ["--noproxy", "*", f"http://127.0.0.2:{PORT}"],
+    "gateway CONNECT": ["-p", "-x", f"http://{GW}", f"http://bench.test:{PORT}"],
+    "gateway SOCKS5": ["--socks5-hostname", GW, f"http://bench.test:{PORT}"],
+}
+
+
+def curl(args, path, fmt):
+    r = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", fmt, *args[:-1], args[-1] + path],
+                       capture_output=True, text=True, check=True)
+    return float(r.stdout)
+
+
+rows = []
+try:
+    for name, args in paths.items():
+        tput = [curl(args, "/big", "%{speed_download}") / (1 << 20) for _ in range(RUNS)]
+        lat = [curl(args, "/small", "%{time_total}") * 1000 for _ in range(LAT_RUNS)]
+        rows.append((name, statistics.median(tput), statistics.median(lat),
+                     sorted(lat)[int(len(lat) * 0.95) - 1]))
+finally:
+    gw.terminate()
+    gw.wait()
+    srv.close()
+    shutil.rmtree(TMP, ignore_errors=True)
+
+direct = rows[0][1]
+print(f"{MIB} MiB download (median of {RUNS}) and set-up latency (a 1-byte response, median "
+      f"and p95 of {LAT_RUNS}), loopback, curl:\n")
+print("| path | throughput MiB/s | % of direct | latency median ms | latency p95 ms |")
+print("|---|---|---|---|---|")
+worst = 100.0
+for name, t, lm, lp in rows:
+    pct = 100.0 * t / direct
+    worst = min(worst, pct)
+    print(f"| {name} | {t:.0f} | {pct:.0f} % | {lm:.2f} | {lp:.2f} |")
+print(f"\ntarget: at least 80 % of direct: {'met' if worst >= 80 else 'NOT met'}")
+sys.exit(0 if worst >= 80 else 1)

@@ -541,7 +541,7 @@ static void eva_validate(void)
 
 #if defined(NC_EVA_REDOS)
 /* ---- redos.c -------------------------------------------------------------------------------- */
-static char rbuf[8];
+static char rbuf[NC_MAX_PATTERN];
 
 static void eva_redos(void)
 {
@@ -550,20 +550,24 @@ static void eva_redos(void)
     size_t len;
     const char *s;
 
-    /* Any pattern of up to 8 bytes (any bytes: the screen is also called on text the
-     * validator has not seen), and the NULL / empty case.  Longer patterns make the analysis
-     * of the parser's 33-frame stack too slow for the time budget. */
+    /* Any pattern of 0..NC_MAX_PATTERN bytes (the most nc_validate_pattern passes on), any
+     * bytes (the screen does not rely on the validator's byte rules), so patterns long enough
+     * to nest groups past the 32-level limit of the parser's stack are included; NULL with
+     * any length.  The parser's loop is over-approximated (widened), not unrolled, so the
+     * cost does not grow with the length. */
     s = SPAN(rbuf, sizeof(rbuf), len);
     (void)nc_redos_check(s, len, why);
-    (void)nc_redos_check(NULL, 0, why);
+    (void)nc_redos_check(NULL, nd_size(0, SIZE_MAX), why);
 }
 #endif
 
 #if defined(NC_EVA_SANITIZE)
 /* ---- sanitize.c ----------------------------------------------------------------------------- */
+/* Any message of 0..63 bytes, any bytes; any output size up to 40 (so truncation happens at
+ * every point of the message), and measuring only (out NULL). */
 static void eva_sanitize_with(const char *root, const char *home)
 {
-    char msg[12], out[16];
+    char msg[64], out[40];
 
     nd_string(msg, sizeof(msg));
     (void)nc_sanitize(msg, root, home, out, nd_size(0, sizeof(out)));
@@ -572,7 +576,7 @@ static void eva_sanitize_with(const char *root, const char *home)
 
 static void eva_sanitize(void)
 {
-    char root[8];
+    char root[16];
 
     /* Any message, against roots of every shape: none, empty, "/", relative, with trailing
      * slashes, with a space, nested (the sandbox inside home), and an unknown one. */

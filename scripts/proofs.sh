@@ -95,6 +95,11 @@ SLEVEL=""
 has_file glob.c && SLEVEL="$SLEVEL,nc_path_normalize:3000"
 has_file list.c && SLEVEL="$SLEVEL,nc_deny_meet:300,nc_deny_join:300,nc_allow_meet:300"
 has_file budget.c && SLEVEL="$SLEVEL,nc_format_micros:1000,nc_parse_micros:1000"
+# The ReDoS parser's main loop is the opposite case: its states are joined at once (slevel 0)
+# and widened, so that patterns of any length up to the driver's 1024 bytes cost the same; the
+# frames stay apart without it (every write to a frame goes to a named field, and the depth
+# is widened up to its bound by a widen_hints annotation in redos.c).
+has_file redos.c && SLEVEL="$SLEVEL,scan:0"
 EVA_OPTS="-eva -eva-precision 3 -eva-auto-loop-unroll 128
   -eva-domains cvalue,octagon,equality,symbolic-locations -eva-octagon-through-calls
   -eva-no-show-progress -eva-print-callstacks"

@@ -49,10 +49,10 @@ static bool path_starts(const char *msg, size_t i)
     return i == 0 || !glues_to_word((unsigned char)msg[i - 1u]);
 }
 
-/* One past the last path byte of the run starting at i. */
-static size_t run_end(const char *msg, size_t i)
+/* One past the last path byte of the run starting at i (msg has length n, i <= n). */
+static size_t run_end(const char *msg, size_t n, size_t i)
 {
-    while (msg[i] != '\0' && is_path_byte((unsigned char)msg[i]))
+    while (i < n && is_path_byte((unsigned char)msg[i]))
         i++;
     return i;
 }
@@ -70,20 +70,23 @@ static size_t root_len(const char *root)
     return n;
 }
 
-/* Length of root when msg + i starts with it at a component boundary, else 0.  The byte
- * after the root must end the token or be a '/': "/var/sb/x" and "/var/sb: " match
- * "/var/sb", "/var/sbx" does not.  The root may contain bytes a token does not (a space). */
-static size_t match_root(const char *msg, size_t i, const char *root, size_t rn)
+/* Index one past the root when msg + i starts with it at a component boundary, else 0 (a
+ * match ends after i, so 0 is never a match).  The byte after the root must end the token or
+ * be a '/': "/var/sb/x" and "/var/sb: " match "/var/sb", "/var/sbx" does not.  The root may
+ * contain bytes a token does not (a space).  msg has length n; every read is below n. */
+static size_t match_root(const char *msg, size_t n, size_t i, const char *root, size_t rn)
 {
+    size_t j = i;
     unsigned char next;
+
     if (rn == 0)
         return 0;
-    for (size_t k = 0; k < rn; k++)
-        if (msg[i + k] != root[k]) /* stops at msg's NUL: root[k] is never NUL for k < rn */
+    for (size_t k = 0; k < rn; k++, j++)
+        if (j >= n || msg[j] != root[k])
             return 0;
-    next = (unsigned char)msg[i + rn];
+    next = j < n ? (unsigned char)msg[j] : '\0';
     if (next == '\0' || next == '/' || !is_path_byte(next))
-        return rn;
+        return j;
     return 0;
 }
 
@@ -93,19 +96,24 @@ struct sink {
     size_t len; /* the full length, as if out were large enough */
 };
 
-static void put(struct sink *s, const char *p, size_t n)
+static void put_byte(struct sink *s, char c)
 {
-    for (size_t k = 0; k < n; k++) {
-        if (s->size > 0 && s->len < s->size - 1u)
-            s->out[s->len] = p[k];
-        if (s->len < SIZE_MAX)
-            s->len++;
-    }
+    if (s->size > 0 && s->len < s->size - 1u)
+        s->out[s->len] = c;
+    if (s->len < SIZE_MAX)
+        s->len++;
+}
+
+/* msg[from..to), to <= the length of msg. */
+static void put_span(struct sink *s, const char *msg, size_t from, size_t to)
+{
+    for (size_t k = from; k < to; k++)
+        put_byte(s, msg[k]);
 }
 
 static void put_str(struct sink *s, const char *p)
 {
-    put(s, p, strlen(p));
+    put_span(s, p, 0, strlen(p));
 }
 
 size_t nc_sanitize(const char *msg, const char *sandbox_root, const char *home, char *out,
@@ -113,32 +121,34 @@ size_t nc_sanitize(const char *msg, const char *sandbox_root, const char *home, 
 {
     struct sink s = {out, out != NULL ? outsz : 0u, 0};
     size_t rn = root_len(sandbox_root), hn = root_len(home);
-    size_t i = 0;
+    size_t n, i = 0;
 
     if (msg == NULL)
         msg = "";
-    while (msg[i] != '\0') {
-        size_t end, m;
+    /* Every index below is checked against n, so each read's bound is visible where it is
+     * made (and the analyser proves it, proofs/README.md). */
+    n = strlen(msg);
+    while (i < n) {
+        size_t end, tail;
 
         if (msg[i] != '/' || !path_starts(msg, i)) {
-            put(&s, msg + i, 1);
+            put_span(&s, msg, i, i + 1u);
             i++;
             continue;
         }
-        end = run_end(msg, i);
-        /* The sandbox root first: it may lie inside home. */
-        m = match_root(msg, i, sandbox_root, rn);
-        if (m > 0) {
+        end = run_end(msg, n, i);
+        /* The sandbox root first: it may lie inside home.  tail is one past the root. */
+        tail = match_root(msg, n, i, sandbox_root, rn);
+        if (tail > 0) {
             put_str(&s, MARK_SANDBOX);
         } else {
-            m = match_root(msg, i, home, hn);
-            if (m > 0)
+            tail = match_root(msg, n, i, home, hn);
+            if (tail > 0)
                 put_str(&s, MARK_HOME);
         }
-        if (m > 0) {
-            size_t tail = i + m;
-            size_t tail_end = msg[tail] == '/' ? run_end(msg, tail) : tail;
-            put(&s, msg + tail, tail_end - tail);
+        if (tail > 0) {
+            size_t tail_end = tail < n && msg[tail] == '/' ? run_end(msg, n, tail) : tail;
+            put_span(&s, msg, tail, tail_end);
             i = tail_end;
             continue;
         }
@@ -147,7 +157,7 @@ size_t nc_sanitize(const char *msg, const char *sandbox_root, const char *home, 
         while (k < end && msg[k] == '/')
             k++;
         if (k == end)
-            put(&s, msg + i, end - i);
+            put_span(&s, msg, i, end);
         else
             put_str(&s, MARK_PATH);
         i = end;

@@ -25,19 +25,29 @@ case "$tool" in
       echo "1..0 # SKIP clang-tidy is not installed"; exit 0
     fi
     echo "1..$n"
+    # One file per job, as many jobs as CPUs; the results are printed in file order.
+    dir=$(mktemp -d)
+    trap 'rm -rf "$tmp" "$dir"' EXIT
+    export T="$tool" D="$dir" CFLAGS="$cflags" CHECKS="$tidy_checks"
     i=0
     for f in $files; do
       i=$((i + 1))
-      if [ "$tool" = analyzer ]; then
-        gcc $cflags -O1 -fanalyzer -Wall -Wextra -Werror -c "$f" -o /dev/null >"$tmp" 2>&1
+      echo "$i $f"
+    done | xargs -P "$(nproc 2>/dev/null || echo 2)" -L 1 sh -c '
+      if [ "$T" = analyzer ]; then
+        gcc $CFLAGS -O1 -fanalyzer -Wall -Wextra -Werror -c "$2" -o /dev/null >"$D/$1.out" 2>&1
       else
-        clang-tidy --quiet --checks="$tidy_checks" --warnings-as-errors='*' "$f" -- $cflags >"$tmp" 2>&1
+        clang-tidy --quiet --checks="$CHECKS" --warnings-as-errors="*" "$2" -- $CFLAGS >"$D/$1.out" 2>&1
       fi
-      if [ $? -eq 0 ]; then
+      echo $? >"$D/$1.rc"' sh
+    i=0
+    for f in $files; do
+      i=$((i + 1))
+      if [ "$(cat "$dir/$i.rc" 2>/dev/null)" = 0 ]; then
         echo "ok $i - $tool: $f"
       else
         echo "not ok $i - $tool: $f"
-        grep -v '^[0-9]* warnings generated' "$tmp" | head -n 40 | sed 's/^/# /'
+        grep -v '^[0-9]* warnings generated' "$dir/$i.out" 2>/dev/null | head -n 40 | sed 's/^/# /'
       fi
     done
     ;;

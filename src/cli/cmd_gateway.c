@@ -154,7 +154,7 @@ int nc_cmd_gateway(int argc, char **argv)
         nc_cli_error("out of memory");
         return NC_EXIT_FAIL;
     }
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* every option takes a value */
         const char *a = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (nc_cli_is_help(a)) {
@@ -209,7 +209,6 @@ int nc_cmd_gateway(int argc, char **argv)
         } else {
             return nc_cli_usage("gateway", "unknown option '%s'", a);
         }
-        i++;
     }
     if (nunix + ntcp + nfds == 0)
         return nc_cli_usage("gateway", "--listen-unix, --listen-tcp or --listen-fd is required");

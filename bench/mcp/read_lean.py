@@ -8,7 +8,7 @@ The same calls as read_bench.mjs (the official SDK client), written as raw JSON-
 the server's stdin and read back from its stdout, with CONCURRENCY requests in flight: the
 client costs a few microseconds per call, so the server's own cost shows.  Also reports the
 server's CPU time per call (user + system of its process, from /proc).  Prints one JSON line
-like read_bench.mjs, plus server_cpu_us.
+like read_bench.mjs (client_cpu_us included), plus server_cpu_us.
 """
 import json
 import os
@@ -67,7 +67,7 @@ for i in range(200):  # warm-up, as read_bench.mjs
     send(call(1000000 + i))
     check(recv())
 start, lat, sent, got = {}, [], 0, 0
-c0, t0 = cpu(), time.perf_counter()
+c0, t0, own0 = cpu(), time.perf_counter(), time.process_time()
 while sent < min(conc, calls):
     start[sent] = time.perf_counter()
     send(call(sent))
@@ -83,11 +83,12 @@ while got < calls:
         send(call(sent))
         sent += 1
 secs = time.perf_counter() - t0
-c1 = cpu()
+c1, own1 = cpu(), time.process_time()
 p.stdin.close()
 p.wait()
 lat.sort()
 q = lambda f: lat[min(len(lat) - 1, int(f * len(lat)))]
 print(json.dumps({"label": label, "calls": calls, "concurrency": conc, "seconds": secs,
                   "per_second": calls / secs, "p50_ms": q(0.5), "p99_ms": q(0.99),
-                  "server_cpu_us": (c1 - c0) / calls * 1e6}))
+                  "server_cpu_us": (c1 - c0) / calls * 1e6,
+                  "client_cpu_us": (own1 - own0) / calls * 1e6}))

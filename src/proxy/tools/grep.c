@@ -770,6 +770,8 @@ static size_t lines_before(struct render *rs, size_t q)
 static void ring_push(struct render *rs, const char *p, size_t ll, size_t no)
 {
     unsigned ctx = rs->s->context;
+    if (ctx == 0)
+        return; /* no leading context is kept */
     if (rs->nring < ctx) {
         rs->ring[(rs->ring_head + rs->nring) % ctx] = (struct ring_line){p, ll, no};
         rs->nring++;
@@ -811,7 +813,7 @@ static int line_match(struct render *rs, const char *p, size_t ll, size_t no)
     if (s->context > 0 && rs->last > 0 && first > rs->last + 1u &&
         nc_buf_put(&rs->out, "--\n", 3) < 0)
         return -ENOMEM;
-    for (size_t k = 0; k < rs->nring; k++) {
+    for (size_t k = 0; s->context > 0 && k < rs->nring; k++) { /* nring > 0 needs context */
         const struct ring_line *rl = &rs->ring[(rs->ring_head + k) % s->context];
         if (put_line(&rs->out, rs->pb.p, rs->pb.len, rl->no, false, rl->p, rl->len,
                      &r->lossy) < 0)
@@ -944,7 +946,6 @@ static int render_file(struct worker *w, const char *path, const char *data, siz
                 rc = lines_nomatch(&rs, pos, q);
                 if (rc != 0)
                     break;
-                pos = q;
             }
             if (q >= len)
                 break; /* an empty match after the last newline: no line there */

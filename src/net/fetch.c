@@ -8,6 +8,7 @@
 #include "util/cleanup.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -18,12 +19,59 @@
 #include <time.h>
 #include <unistd.h>
 
+/* libcurl is loaded on the first fetch (dlopen), not linked: linking it made every start of
+ * nucleus load libcurl and the ~30 libraries it depends on (about 300 page faults and 5 to 20
+ * ms of CPU per start, docs/benchmarks.md), including every `nucleus exec`, which never
+ * fetches.  The soname is the one the linker would have recorded; the functions are the nine
+ * this file calls, resolved once, under curl_once. */
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc = CURLE_FAILED_INIT;
+static char curl_load_error[160];
+
+static struct {
+    CURLcode (*global_init)(long);
+    CURL *(*easy_init)(void);
+    CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+    CURLcode (*easy_perform)(CURL *);
+    CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+    void (*easy_cleanup)(CURL *);
+    const char *(*easy_strerror)(CURLcode);
+    struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+    void (*slist_free_all)(struct curl_slist *);
+} lc;
+
+static bool curl_sym(void *lib, const char *name, void *slot)
+{
+    void *f = dlsym(lib, name);
+    if (f == NULL) {
+        snprintf(curl_load_error, sizeof(curl_load_error), "libcurl has no %s", name);
+        return false;
+    }
+    memcpy(slot, &f, sizeof(f)); /* a data pointer to a function pointer, as dlsym(3) says */
+    return true;
+}
 
 static void curl_init(void)
 {
-    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (lib == NULL) {
+        const char *e = dlerror();
+        snprintf(curl_load_error, sizeof(curl_load_error), "%s", e != NULL ? e : "dlopen failed");
+        return;
+    }
+    if (!curl_sym(lib, "curl_global_init", &lc.global_init) ||
+        !curl_sym(lib, "curl_easy_init", &lc.easy_init) ||
+        !curl_sym(lib, "curl_easy_setopt", &lc.easy_setopt) ||
+        !curl_sym(lib, "curl_easy_perform", &lc.easy_perform) ||
+        !curl_sym(lib, "curl_easy_getinfo", &lc.easy_getinfo) ||
+        !curl_sym(lib, "curl_easy_cleanup", &lc.easy_cleanup) ||
+        !curl_sym(lib, "curl_easy_strerror", &lc.easy_strerror) ||
+        !curl_sym(lib, "curl_slist_append", &lc.slist_append) ||
+        !curl_sym(lib, "curl_slist_free_all", &lc.slist_free_all))
+        return; /* the library stays loaded: harmless, and not worth a dlclose race */
+    curl_init_rc = lc.global_init(CURL_GLOBAL_DEFAULT);
+    if (curl_init_rc != CURLE_OK)
+        snprintf(curl_load_error, sizeof(curl_load_error), "curl_global_init failed");
 }
 
 /* A gateway in this process, for a fetch without an orchestrator's gateway: on a unix socket
@@ -203,7 +251,7 @@ static int fail(struct nc_fetch_result *r, const char *kind, const char *fmt, ..
 static CURLcode one_request(struct hop *h, const char *url, const char *proxy, long timeout_ms,
                             long *status, long *px_err, char *location, size_t locsz)
 {
-    CURL *c = curl_easy_init();
+    CURL *c = lc.easy_init();
     struct curl_slist *hdrs = NULL;
     char accept[160];
     char *loc = NULL;
@@ -216,40 +264,40 @@ static CURLcode one_request(struct hop *h, const char *url, const char *proxy, l
         return CURLE_OUT_OF_MEMORY;
     if (h->o->accept != NULL) {
         snprintf(accept, sizeof(accept), "Accept: %s", h->o->accept);
-        hdrs = curl_slist_append(NULL, accept);
+        hdrs = lc.slist_append(NULL, accept);
     }
-    curl_easy_setopt(c, CURLOPT_URL, url);
+    lc.easy_setopt(c, CURLOPT_URL, url);
     /* Only http and https, for the request and any redirect (which is not followed here). */
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    lc.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    lc.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    lc.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     /* Every connection is a SOCKS5 CONNECT through the gateway's unix socket, with the name
      * resolved by the gateway (socks5h): its rules, pinning and rebinding check apply.  The
      * proxy is set explicitly, so the environment (http_proxy, NO_PROXY) cannot send the
      * request elsewhere or around it.  (An HTTP CONNECT proxy cannot be a unix socket for
      * libcurl, and libcurl 7.88 ignores CURL_SOCKOPT_ALREADY_CONNECTED: curl/curl#10626.) */
-    curl_easy_setopt(c, CURLOPT_PROXY, proxy);
-    curl_easy_setopt(c, CURLOPT_NOPROXY, "");
-    curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "nucleus-web-fetch/0.1");
+    lc.easy_setopt(c, CURLOPT_PROXY, proxy);
+    lc.easy_setopt(c, CURLOPT_NOPROXY, "");
+    lc.easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+    lc.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    lc.easy_setopt(c, CURLOPT_WRITEDATA, h);
+    lc.easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    lc.easy_setopt(c, CURLOPT_HEADERDATA, h);
+    lc.easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    lc.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    lc.easy_setopt(c, CURLOPT_XFERINFODATA, h);
+    lc.easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+    lc.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    lc.easy_setopt(c, CURLOPT_USERAGENT, "nucleus-web-fetch/0.1");
     if (hdrs != NULL)
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    rc = curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-    curl_easy_getinfo(c, CURLINFO_PROXY_ERROR, px_err);
-    if (curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK && loc != NULL)
+        lc.easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    rc = lc.easy_perform(c);
+    lc.easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+    lc.easy_getinfo(c, CURLINFO_PROXY_ERROR, px_err);
+    if (lc.easy_getinfo(c, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK && loc != NULL)
         snprintf(location, locsz, "%s", loc);
-    curl_easy_cleanup(c);
-    curl_slist_free_all(hdrs);
+    lc.easy_cleanup(c);
+    lc.slist_free_all(hdrs);
     return rc;
 }
 
@@ -328,7 +376,7 @@ int nc_fetch(const char *url, const struct nc_fetch_opts *o, struct nc_fetch_res
     h.max = o->max_bytes;
     pthread_once(&curl_once, curl_init);
     if (curl_init_rc != CURLE_OK)
-        return nc_err_set(err, EIO, "libcurl cannot start");
+        return nc_err_set(err, EIO, "libcurl cannot start: %s", curl_load_error);
     if (strlen(url) > NC_FETCH_URL_MAX)
         return fail(r, "invalid_url", "the URL is longer than %d bytes", NC_FETCH_URL_MAX);
     snprintf(cur, sizeof(cur), "%s", url);
@@ -398,7 +446,7 @@ int nc_fetch(const char *url, const struct nc_fetch_opts *o, struct nc_fetch_res
             fail(r, "network_error", "the egress gateway is not reachable");
             goto out;
         } else if (rc != CURLE_OK) {
-            fail(r, "network_error", "fetching from %s failed: %s", u.host, curl_easy_strerror(rc));
+            fail(r, "network_error", "fetching from %s failed: %s", u.host, lc.easy_strerror(rc));
             goto out;
         }
         if (status >= 300 && status < 400 && location[0] != '\0') {

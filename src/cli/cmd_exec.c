@@ -2,12 +2,17 @@
 /* nucleus exec: one command in a pod shaped by a policy (like bwrap or srt, with a policy). */
 #include "common.h"
 
+#include "net/fetch.h"
+#include "net/gateway.h"
 #include "policy/policy_file.h"
 #include "sandbox/pod.h"
 #include "util/cleanup.h"
+#include "util/file.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
@@ -21,7 +26,7 @@ static const char help[] =
     "namespaces on a tmpfs root; system directories read-only; the workspace bound at its own\n"
     "path, writable only if the policy grants write_files or edit_files; the policy's secret\n"
     "paths masked and protected paths read-only; tmpfs /tmp; a minimal /dev; a new /proc with\n"
-    "its kernel knobs read-only; no network but loopback; no capabilities, no_new_privs,\n"
+    "its kernel knobs read-only; no network (see below); no capabilities, no_new_privs,\n"
     "Landlock and a seccomp filter; a cleared environment; process, memory and time limits.\n"
     "The policy shapes the pod; the command itself is yours, so its capability levels (such\n"
     "as run_bash) are not consulted.\n"
@@ -43,6 +48,19 @@ static const char help[] =
     "                         if given) dies\n"
     "  --verbose              report on stderr which mechanisms isolated the pod and which\n"
     "                         one held each limit (cgroup2, cgroup1 or rlimit)\n"
+    "  --allow-network ENTRY  also admit ADDR[/PREFIX]:PORTS through the egress gateway\n"
+    "                         (see 'nucleus gateway --help'); repeatable\n"
+    "  --egress-ports LIST    ports host names may be reached on (default 80,443)\n"
+    "  --egress-log FILE      append the egress gateway's decisions to FILE (JSON lines)\n"
+    "  --hosts-file FILE      the egress gateway resolves names from FILE, not DNS (tests)\n"
+    "\n"
+    "Network: when the policy's network.allow admits any host (or --allow-network is\n"
+    "given), an egress gateway serves 127.0.0.1:3128 inside the pod from outside it, and\n"
+    "http_proxy, https_proxy, HTTP_PROXY, HTTPS_PROXY (http://127.0.0.1:3128), ALL_PROXY,\n"
+    "all_proxy (socks5h://127.0.0.1:3128) and an empty NO_PROXY are set: allowed hosts are\n"
+    "reachable by any tool that uses a proxy, nothing else by any tool (docs/network.md).\n"
+    "Refused connections are reported on stderr unless --quiet.  Otherwise the pod has no\n"
+    "network at all.\n"
     "\n"
     "Exit status: the command's own, 128+N if it was killed by signal N, 124 on timeout,\n"
     "125 if the pod could not be created, 126 if COMMAND cannot be executed, 127 if it is not\n"
@@ -52,6 +70,87 @@ static const char help[] =
     "  nucleus exec --profile local-dev --workspace . -- make test\n";
 
 #define MAX_SPECS 32
+#define MAX_NETS 64
+_Static_assert(NC_EGRESS_POD_PORT == 3128, "the help text and the proxy variables say 3128");
+
+/* The egress gateway of this pod: made before the pod (so its options are checked first),
+ * serving the listener the pod passes out from a thread of this process (outside the pod). */
+struct egress {
+    struct nc_gateway *gw;
+    pthread_t th;
+    bool running;
+    bool quiet;
+    FILE *log;
+};
+
+static void egress_event(void *arg, const struct nc_net_event *e)
+{
+    struct egress *eg = arg;
+    if (!e->allowed && !eg->quiet) {
+        if (e->host[0] != '\0')
+            fprintf(stderr, "nucleus: egress refused %s:%u%s%s: %s%s%s\n", e->host,
+                    (unsigned)e->port, e->addr[0] != '\0' ? " at " : "", e->addr,
+                    nc_net_reason_name(e->reason), e->detail != NULL ? ": " : "",
+                    e->detail != NULL ? e->detail : "");
+        else
+            fprintf(stderr, "nucleus: egress refused a %s connection: %s%s%s\n", e->proto,
+                    nc_net_reason_name(e->reason), e->detail != NULL ? ": " : "",
+                    e->detail != NULL ? e->detail : "");
+    }
+    if (eg->log != NULL) {
+        char ts[32];
+        time_t t = time(NULL);
+        struct tm tm;
+        json_t *o;
+        char *line;
+        gmtime_r(&t, &tm);
+        strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        o = json_pack("{s:s, s:s, s:b, s:s, s:s, s:i, s:s}", "time", ts, "proto", e->proto,
+                      "allowed", e->allowed, "reason", nc_net_reason_name(e->reason), "host",
+                      e->host, "port", (int)e->port, "addr", e->addr);
+        line = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+        json_decref(o);
+        if (line != NULL) {
+            fprintf(eg->log, "%s\n", line);
+            fflush(eg->log);
+        }
+        free(line);
+    }
+}
+
+static void *egress_main(void *arg)
+{
+    struct egress *eg = arg;
+    struct nc_err err = {0};
+    (void)nc_gateway_run(eg->gw, &err);
+    return NULL;
+}
+
+/* Called by nc_pod_run once the pod runs, with the listener it made inside its namespace. */
+static void egress_ready(void *arg, int fd)
+{
+    struct egress *eg = arg;
+    struct nc_err err = {0};
+    if (nc_gateway_listen_fd(eg->gw, fd, &err) < 0 ||
+        pthread_create(&eg->th, NULL, egress_main, eg) != 0) {
+        if (!eg->quiet)
+            nc_cli_error("the egress gateway could not start (%s): the pod has no network",
+                         err.msg[0] != '\0' ? err.msg : "no thread");
+        return;
+    }
+    eg->running = true;
+}
+
+static void egress_stop(struct egress *eg)
+{
+    if (eg->running) {
+        nc_gateway_stop(eg->gw);
+        pthread_join(eg->th, NULL);
+    }
+    nc_gateway_free(eg->gw);
+    if (eg->log != NULL)
+        fclose(eg->log);
+}
 
 /* Environment strings built here, freed when the command returns. */
 struct owned_strings {
@@ -110,6 +209,10 @@ int nc_cmd_exec(int argc, char **argv)
     struct nc_err err = {0};
     struct nc_pod_config cfg = {0};
     struct nc_pod_result res;
+    const char *nets[MAX_NETS];
+    size_t nnets = 0;
+    const char *egress_log = NULL, *hosts_file = NULL, *egress_ports = NULL;
+    struct egress eg = {0};
     static const char *const passthrough[] = {"TERM", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "COLORTERM", "NO_COLOR", NULL};
 
     add_env(env, &nenv, "PATH=/usr/local/bin:/usr/bin:/bin");
@@ -194,6 +297,16 @@ int nc_cmd_exec(int argc, char **argv)
                     return nc_cli_usage("exec", "unknown mechanism '%s' (userns, landlock, landlock-net, landlock-scope, seccomp)", t);
                 degraded |= NC_MECH_BIT(m);
             }
+        } else if (strncmp(a, "--allow-network", klen) == 0 && klen == 15) {
+            if (nnets >= MAX_NETS)
+                return nc_cli_usage("exec", "too many --allow-network");
+            nets[nnets++] = val;
+        } else if (strncmp(a, "--egress-ports", klen) == 0 && klen == 14) {
+            egress_ports = val;
+        } else if (strncmp(a, "--egress-log", klen) == 0 && klen == 12) {
+            egress_log = val;
+        } else if (strncmp(a, "--hosts-file", klen) == 0 && klen == 12) {
+            hosts_file = val;
         } else if (strncmp(a, "--env", klen) == 0 && klen == 5) {
             size_t nl = strcspn(val, "=");
             if (!env_name_ok(val, nl))
@@ -229,6 +342,69 @@ int nc_cmd_exec(int argc, char **argv)
         return NC_EXIT_USAGE;
     }
 
+    if (p->net_allow.unrestricted || p->net_allow.count > 0 || nnets > 0) {
+        static const char *const proxy_env[] = {
+            "http_proxy=http://127.0.0.1:3128",  "https_proxy=http://127.0.0.1:3128",
+            "HTTP_PROXY=http://127.0.0.1:3128",  "HTTPS_PROXY=http://127.0.0.1:3128",
+            "ALL_PROXY=socks5h://127.0.0.1:3128", "all_proxy=socks5h://127.0.0.1:3128",
+            "NO_PROXY=",                         "no_proxy=",
+            "NUCLEUS_EGRESS_PROXY=socks5h://127.0.0.1:3128", /* NC_EGRESS_PROXY_ENV */
+        };
+        _cleanup_free_ struct nc_net_rules *rules = malloc(sizeof(*rules));
+        _cleanup_free_ struct nc_hosts *hosts = NULL;
+        const char *why = NULL;
+        if (rules == NULL)
+            return NC_EXIT_FAIL;
+        nc_net_rules_init(rules, &p->net_allow);
+        if (egress_ports != NULL && nc_net_rules_set_ports(rules, egress_ports, &why) < 0)
+            return nc_cli_usage("exec", "--egress-ports %s: %s", egress_ports, why);
+        for (size_t k = 0; k < nnets; k++)
+            if (nc_net_rules_add_cidr(rules, nets[k], &why) < 0)
+                return nc_cli_usage("exec", "--allow-network %s: %s", nets[k], why);
+        if (hosts_file != NULL) {
+            _cleanup_free_ char *text = NULL;
+            size_t len = 0, line = 0;
+            hosts = malloc(sizeof(*hosts));
+            text = hosts != NULL ? nc_read_file(hosts_file, (size_t)1 << 20, &len, &err) : NULL;
+            if (text == NULL) {
+                nc_cli_error("%s", hosts == NULL ? "out of memory" : err.msg);
+                return NC_EXIT_USAGE;
+            }
+            if (nc_hosts_parse(text, len, hosts, &why, &line) < 0) {
+                nc_cli_error("%s:%zu: %s", hosts_file, line, why);
+                return NC_EXIT_USAGE;
+            }
+        }
+        if (egress_log != NULL) {
+            eg.log = fopen(egress_log, "ae");
+            if (eg.log == NULL) {
+                nc_cli_error("cannot open %s: %s", egress_log, strerror(errno));
+                return NC_EXIT_USAGE;
+            }
+        }
+        for (size_t k = 0; k < sizeof(proxy_env) / sizeof(proxy_env[0]); k++)
+            if (add_env(env, &nenv, proxy_env[k]) < 0) {
+                if (eg.log != NULL)
+                    fclose(eg.log);
+                return nc_cli_usage("exec", "too many --env");
+            }
+        eg.quiet = quiet;
+        struct nc_gateway_config gcfg = {.rules = rules, .hosts = hosts, .audit = egress_event,
+                                         .audit_arg = &eg};
+        eg.gw = nc_gateway_new(&gcfg, &err);
+        if (eg.gw == NULL) {
+            nc_cli_error("%s", err.msg);
+            if (eg.log != NULL)
+                fclose(eg.log);
+            return 125;
+        }
+        cfg.egress_port = NC_EGRESS_POD_PORT;
+        cfg.egress_ready = egress_ready;
+        cfg.egress_arg = &eg;
+    } else if (egress_log != NULL || hosts_file != NULL || egress_ports != NULL) {
+        return nc_cli_usage("exec", "network options need a policy that allows hosts");
+    }
+
     cfg.policy = p;
     cfg.workspace = ws;
     cfg.workspace_writable = p->caps.level[NC_OP_WRITE_FILES] != NC_NEVER ||
@@ -240,7 +416,10 @@ int nc_cmd_exec(int argc, char **argv)
     cfg.allow_degraded = degraded;
     cfg.quiet = quiet;
 
-    if (nc_pod_run(&cfg, &res, &err) < 0) {
+    int prc = nc_pod_run(&cfg, &res, &err);
+    if (eg.gw != NULL)
+        egress_stop(&eg);
+    if (prc < 0) {
         nc_cli_error("%s", err.msg);
         return 125;
     }

@@ -357,6 +357,29 @@ static bool hop_allowed(const struct nc_fetch_opts *o, const char *url, struct n
     return true;
 }
 
+void nc_fetch_gateway_from_env(struct nc_fetch_opts *o)
+{
+    const char *s = getenv(NC_EGRESS_SOCKET_ENV), *p = getenv(NC_EGRESS_PROXY_ENV);
+    o->gateway_socket = s != NULL && s[0] != '\0' ? s : NULL;
+    o->gateway_proxy = p != NULL && p[0] != '\0' ? p : NULL;
+}
+
+/* "socks5h://127.0.0.1:PORT" with PORT 1..65535 and nothing else. */
+static bool loopback_proxy_ok(const char *p)
+{
+    static const char pre[] = "socks5h://127.0.0.1:";
+    unsigned v = 0;
+    size_t i = sizeof(pre) - 1;
+    if (strncmp(p, pre, i) != 0 || p[i] == '\0' || p[i] == '0')
+        return false;
+    for (; p[i] != '\0'; i++) {
+        if (p[i] < '0' || p[i] > '9' || v > 6553u)
+            return false;
+        v = v * 10u + (unsigned)(p[i] - '0');
+    }
+    return v >= 1u && v <= 65535u;
+}
+
 int nc_fetch(const char *url, const struct nc_fetch_opts *o, struct nc_fetch_result *r,
              struct nc_err *err)
 {
@@ -391,7 +414,14 @@ int nc_fetch(const char *url, const struct nc_fetch_opts *o, struct nc_fetch_res
             goto out;
         }
         prev_https = u.https;
-        if (sock == NULL) {
+        if (sock == NULL && o->gateway_proxy != NULL) {
+            if (!loopback_proxy_ok(o->gateway_proxy)) {
+                fail(r, "network_error", "%s is not socks5h://127.0.0.1:PORT",
+                     NC_EGRESS_PROXY_ENV);
+                goto out;
+            }
+            snprintf(proxy, sizeof(proxy), "%s", o->gateway_proxy);
+        } else if (sock == NULL) {
             /* Started only once a request is due: a refusal above costs no gateway. */
             if (inproc_start(&ip, o->allow, err) < 0) {
                 ret = -1;
@@ -400,9 +430,10 @@ int nc_fetch(const char *url, const struct nc_fetch_opts *o, struct nc_fetch_res
             inproc = true;
             sock = ip.sock;
         }
-        if (sock == NULL || sock[0] != '/' ||
-            (size_t)snprintf(proxy, sizeof(proxy), "socks5h://localhost%s", sock) >=
-                sizeof(proxy)) {
+        if (sock != NULL &&
+            (sock[0] != '/' ||
+             (size_t)snprintf(proxy, sizeof(proxy), "socks5h://localhost%s", sock) >=
+                 sizeof(proxy))) {
             fail(r, "network_error", "the egress gateway's socket path is not usable");
             goto out;
         }

@@ -17,12 +17,20 @@
 #define NC_FETCH_URL_MAX 2048
 /* The environment variable naming the gateway's unix socket (set by the orchestrator). */
 #define NC_EGRESS_SOCKET_ENV "NUCLEUS_EGRESS_SOCKET"
+/* Inside a pod: the gateway's listener in the pod, "socks5h://127.0.0.1:PORT" (set by
+ * nucleus exec when the policy allows hosts). */
+#define NC_EGRESS_PROXY_ENV "NUCLEUS_EGRESS_PROXY"
+/* The port of that listener (docs/network.md). */
+#define NC_EGRESS_POD_PORT 3128
 
 struct nc_fetch_opts {
     const struct nc_list *allow; /* network.allow: every hop's host must match */
     /* The gateway's unix socket; NULL: a gateway in this process, with `allow` and the
      * default ports (80, 443), no network entries and the system resolver. */
     const char *gateway_socket;
+    /* Otherwise, when not NULL: the gateway's listener on loopback, exactly
+     * "socks5h://127.0.0.1:PORT" (anything else is refused as network_error). */
+    const char *gateway_proxy;
     size_t max_bytes;       /* of the final body; more is cut (truncated = true) */
     unsigned timeout_ms;    /* for all hops together */
     const char *accept;     /* the Accept field, or NULL */
@@ -52,6 +60,9 @@ struct nc_fetch_result {
     char message[600]; /* for the model: names hosts, never local paths */
 };
 
+/* Fills gateway_socket / gateway_proxy from NUCLEUS_EGRESS_SOCKET and NUCLEUS_EGRESS_PROXY
+ * (empty values are unset). */
+void nc_fetch_gateway_from_env(struct nc_fetch_opts *o);
 /* Performs the GET.  Returns 0 with r filled (check r->kind), or -1 with err for an internal
  * failure (out of memory, libcurl cannot start).  nc_fetch_result_free releases r->body. */
 int nc_fetch(const char *url, const struct nc_fetch_opts *o, struct nc_fetch_result *r,

@@ -3,7 +3,8 @@
  * server on the same listeners, which admits a connection only when the egress rules allow
  * the destination, resolves a name once, refuses non-public results that no network entry
  * allows (DNS rebinding), dials the pinned address and relays bytes.  Runs outside the pod;
- * the pod reaches it only through a unix socket (docs/network.md). */
+ * it serves a listener the pod made inside its own network namespace, or a unix socket
+ * (docs/network.md). */
 #ifndef NC_NET_GATEWAY_H
 #define NC_NET_GATEWAY_H
 

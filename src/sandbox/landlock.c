@@ -71,6 +71,14 @@
 /* struct landlock_ruleset_attr as of ABI 6.  The kernel accepts a larger struct than it knows
  * as long as the unknown tail is zero, so passing all three fields to an ABI 1 kernel is fine
  * when net and scoped are 0. */
+#ifndef LANDLOCK_RULE_NET_PORT
+#define LANDLOCK_RULE_NET_PORT 2
+#endif
+struct nc_landlock_net_port_attr {
+    uint64_t allowed_access;
+    uint64_t port;
+};
+
 struct nc_landlock_ruleset_attr {
     uint64_t handled_access_fs;
     uint64_t handled_access_net;
@@ -217,6 +225,16 @@ static int nc_ll_apply(const struct nc_landlock_spec *spec, int *abi, bool *net_
     int rc = nc_ll_add_paths(ruleset_fd, spec->ro, NC_LL_FS_RO, attr.handled_access_fs, err);
     if (rc < 0)
         return rc;
+    /* The egress gateway's listener on 127.0.0.1 (docs/network.md): the one TCP port a
+     * connection may go to; binding stays denied (the listener is bound already). */
+    if (want_net && spec->tcp_connect_port != 0) {
+        struct nc_landlock_net_port_attr np = {.allowed_access = LANDLOCK_ACCESS_NET_CONNECT_TCP,
+                                               .port = spec->tcp_connect_port};
+        if (syscall(SYS_landlock_add_rule, ruleset_fd, LANDLOCK_RULE_NET_PORT, &np,
+                    (uint32_t)0) < 0)
+            return nc_err_set(err, errno, "landlock: rule for TCP port %u: %s",
+                              (unsigned)spec->tcp_connect_port, strerror(errno));
+    }
     /* Read-write: every handled right, including REFER so files can be moved between
      * directories beneath (and, since the kernel requires the destination to be at most as
      * permissive as the source, never from here into a read-only tree). */

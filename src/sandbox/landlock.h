@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* The kernel's Landlock ABI version, 0 when unavailable (ENOSYS, EOPNOTSUPP: disabled at boot). */
 int nc_landlock_abi(void);
@@ -17,6 +18,8 @@ struct nc_landlock_spec {
     const char *const *ro; /* paths readable and executable beneath (NULL-terminated) */
     const char *const *rw; /* paths readable, writable and executable beneath (NULL-terminated) */
     bool deny_tcp;         /* handle TCP bind/connect with no allowed port (ABI >= 4) */
+    uint16_t tcp_connect_port; /* with deny_tcp: the one port connections may go to, the
+                                  egress gateway's listener in the pod (0: none) */
     bool scope;            /* scope signals and abstract unix sockets (ABI >= 6) */
 };
 

@@ -54,6 +54,7 @@
 #include <linux/capability.h>
 #include <linux/securebits.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -157,6 +158,8 @@ struct pod_ctx {
     bool cgroup_ns;
     enum nc_limit_holder pids, memory;
     uint64_t max_procs, memory_bytes;
+    int egress_fd;     /* SOCK_SEQPACKET: the init passes the egress listener here, or -1 */
+    int egress_parent; /* the parent's end (closed in the init), or -1 */
     int ready[2]; /* command -> init: set up, about to wait for go (or EOF: gone) */
     int go[2];    /* init or nucleus-init -> command: PID 1 is ready, exec */
 };
@@ -176,6 +179,74 @@ static void __attribute__((noreturn)) die_pod(int fd, int status, const struct n
     snprintf(m.text, sizeof(m.text), "%s", err->msg);
     send_msg(fd, &m);
     _exit(status);
+}
+
+/* The egress gateway's listener (pod.h, docs/network.md): a TCP socket on 127.0.0.1 inside
+ * the pod's network namespace, made here where the namespace is ours and passed out over
+ * chan (SCM_RIGHTS); the gateway serves it from outside the pod.  The command may connect to
+ * it (its Landlock rules allow that one port) but reaches nothing else. */
+static int egress_listener(uint16_t port, int chan, struct nc_err *err)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port),
+                             .sin_addr = {.s_addr = htonl(INADDR_LOOPBACK)}};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } cbuf;
+    char tag = 'N';
+    struct iovec iov = {.iov_base = &tag, .iov_len = 1};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
+                        .msg_controllen = sizeof(cbuf.buf)};
+    struct cmsghdr *cm;
+    _cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ssize_t n;
+
+    if (fd < 0)
+        return nc_err_set(err, errno, "egress listener: %s", strerror(errno));
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 128) < 0)
+        return nc_err_set(err, errno, "egress listener on 127.0.0.1:%u: %s", (unsigned)port,
+                          strerror(errno));
+    memset(cbuf.buf, 0, sizeof(cbuf.buf));
+    cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+    do
+        n = sendmsg(chan, &mh, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n != 1)
+        return nc_err_set(err, errno, "egress listener: cannot pass it out: %s", strerror(errno));
+    close(chan);
+    return 0;
+}
+
+/* The parent's side: waits (at most 10 s: the init makes the listener first thing) for the
+ * listener and hands it to the caller.  Without it the pod simply has no network. */
+static void egress_receive(const struct nc_pod_config *cfg, int chan)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } cbuf;
+    char tag = 0;
+    struct iovec iov = {.iov_base = &tag, .iov_len = 1};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
+                        .msg_controllen = sizeof(cbuf.buf)};
+    struct pollfd p = {.fd = chan, .events = POLLIN};
+    int fd = -1, r;
+
+    do
+        r = poll(&p, 1, 10000);
+    while (r < 0 && errno == EINTR);
+    if (r != 1 || recvmsg(chan, &mh, MSG_CMSG_CLOEXEC) != 1 || tag != 'N')
+        return; /* the init failed before (and reported why) */
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm))
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+            cm->cmsg_len == CMSG_LEN(sizeof(int)))
+            memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+    if (fd >= 0)
+        cfg->egress_ready(cfg->egress_arg, fd);
 }
 
 static int loopback_up(struct nc_err *err)
@@ -404,6 +475,8 @@ static NC_EXCLUSIVE int init_entry(void *arg)
     (void)nc_raw2(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
     (void)nc_raw1(SYS_close, c->report_parent);
     (void)nc_raw1(SYS_close, c->sync_wr);
+    if (c->egress_parent >= 0)
+        (void)nc_raw1(SYS_close, c->egress_parent);
     if (c->release_rd >= 0)
         (void)nc_raw1(SYS_close, c->release_rd);
     if (raw_read_byte(c->sync_fd, &go) != 1 || go != 'g')
@@ -459,7 +532,8 @@ static void __attribute__((noreturn)) command_main(struct pod_ctx *c)
                            "/dev/zero", "/dev/full", "/dev/tty", NULL};
     const char *ro[] = {"/", NULL};
     struct nc_landlock_spec spec = {.ro = ro, .rw = cfg->workspace_writable ? ws_rw : ws_rw + 1,
-                                    .deny_tcp = true, .scope = true};
+                                    .deny_tcp = true, .scope = true,
+                                    .tcp_connect_port = cfg->egress_port};
 
     NC_TRACE("clone of the command until it runs; exec of nucleus-init (init, command)");
     /* Our copies of the init's ends; and nucleus-init is not ours to keep. */
@@ -556,7 +630,9 @@ static void __attribute__((noreturn)) init_main(struct pod_ctx *c)
         die_pod(c->report_fd, POD_SETUP_FAILED, &err);
     }
     NC_TRACE("start byte, hostname (init)");
-    if (loopback_up(&err) < 0 || nc_fs_setup(&plan, &rep, &err) < 0)
+    if (loopback_up(&err) < 0 ||
+        (c->egress_fd >= 0 && egress_listener(c->cfg->egress_port, c->egress_fd, &err) < 0) ||
+        nc_fs_setup(&plan, &rep, &err) < 0)
         die_pod(c->report_fd, POD_SETUP_FAILED, &err);
     NC_TRACE("filesystem: second pivot, host root detached, root read-only (init)");
     /* The parent removes the placeholders after the pod (the host side outlives us). */
@@ -859,6 +935,8 @@ static NC_EXCLUSIVE void release_window(int sync_wr, int release_rd, int rep_rd,
 int nc_pod_run(const struct nc_pod_config *cfg, struct nc_pod_result *res, struct nc_err *err)
 {
     _cleanup_close_ int sfd = -1, pidfd = -1, rep_parent = -1, reaper_fd = -1;
+    _cleanup_close_ int egress_parent = -1;
+    int egress_child = -1; /* closed right after the clone (no exit path in between) */
     _cleanup_free_ struct placeholders *ph = NULL;
     _cleanup_free_ struct early *early = NULL;
     int rep[2] = {-1, -1}, sync[2] = {-1, -1}, release[2] = {-1, -1};
@@ -929,6 +1007,15 @@ int nc_pod_run(const struct nc_pod_config *cfg, struct nc_pod_result *res, struc
         goto out;
     }
     rep_parent = rep[0];
+    if (cfg->egress_port != 0 && cfg->egress_ready != NULL) {
+        int eg[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, eg) < 0) {
+            rc = nc_err_set(err, errno, "socketpair: %s", strerror(errno));
+            goto out;
+        }
+        egress_parent = eg[0];
+        egress_child = eg[1];
+    }
 
     /* Signals for the pod are forwarded from the parent's loop, not handled in between. */
     sigemptyset(&block);
@@ -946,6 +1033,8 @@ int nc_pod_run(const struct nc_pod_config *cfg, struct nc_pod_result *res, struc
     ctx.report_fd = rep[1];
     ctx.report_parent = rep[0];
     ctx.release_rd = release[0];
+    ctx.egress_fd = egress_child;
+    ctx.egress_parent = egress_parent;
     ctx.cgroup_ns = cg.dir[0][0] != '\0' || cg.dir[1][0] != '\0' || cg.dir[2][0] != '\0';
     ctx.max_procs = cfg->policy->limits.max_procs;
     ctx.memory_bytes = cfg->policy->limits.memory_bytes;
@@ -969,6 +1058,8 @@ int nc_pod_run(const struct nc_pod_config *cfg, struct nc_pod_result *res, struc
     }
     NC_TRACE("clone with new namespaces (parent)");
     close(rep[1]);
+    if (egress_child >= 0)
+        close(egress_child); /* the init's copy is the one that sends (or closes, failing) */
     close(sync[0]);
     if (release[1] >= 0)
         close(release[1]);
@@ -1048,6 +1139,8 @@ int nc_pod_run(const struct nc_pod_config *cfg, struct nc_pod_result *res, struc
         close(sync[1]);
     }
 
+    if (egress_parent >= 0)
+        egress_receive(cfg, egress_parent);
     sfd = signalfd(-1, &block, SFD_CLOEXEC | SFD_NONBLOCK);
     pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     /* Housekeeping while the command runs, rather than before it starts. */

@@ -50,6 +50,14 @@ struct nc_pod_config {
     uint64_t timeout_s;        /* 0 = the policy's limits.timeout_s */
     nc_mechset allow_degraded; /* mechanisms the user accepted to run without */
     bool quiet;                /* no notices on stderr */
+    /* Egress (docs/network.md).  When egress_port is not 0, the pod's init makes a TCP
+     * listener on 127.0.0.1:egress_port inside the pod's network namespace and passes it
+     * out; egress_ready is called with it in this process once the pod runs (it owns the
+     * descriptor: the egress gateway serves it), and the command's Landlock rules allow TCP
+     * connections to that port only.  0: no network at all (only loopback, nothing on it). */
+    uint16_t egress_port;
+    void (*egress_ready)(void *arg, int listen_fd);
+    void *egress_arg;
 };
 
 struct nc_pod_result {

@@ -160,6 +160,7 @@ struct fx {
     struct nc_gateway *gw;
     pthread_t gw_th;
     char sock[108];
+    uint16_t gw_tcp; /* the same gateway on 127.0.0.1 (the pod's listener's stand-in) */
     char dir[64];
     struct nc_policy *pol;
     struct nc_tool_env env;
@@ -231,6 +232,7 @@ static int setup(void **state)
     snprintf(f->sock, sizeof(f->sock), "/tmp/nc-fetch-test-%d.sock", (int)getpid());
     unlink(f->sock);
     assert_int_equal(nc_gateway_listen_unix(f->gw, f->sock, 0600, &err), 0);
+    assert_int_equal(nc_gateway_listen_tcp(f->gw, "127.0.0.1", 0, &f->gw_tcp, &err), 0);
     pthread_create(&f->gw_th, NULL, gw_main, f);
     setenv(NC_EGRESS_SOCKET_ENV, f->sock, 1);
 
@@ -487,6 +489,33 @@ static void environment_proxies_are_ignored(void **state)
     assert_int_equal(f->other.requests, 0);
 }
 
+/* Inside a pod the gateway is the listener on 127.0.0.1 that NUCLEUS_EGRESS_PROXY names. */
+static void gateway_on_loopback(void **state)
+{
+    struct fx *f = *state;
+    struct run r;
+    char proxy[64];
+    unsetenv(NC_EGRESS_SOCKET_ENV);
+    snprintf(proxy, sizeof(proxy), "socks5h://127.0.0.1:%u", f->gw_tcp);
+    setenv(NC_EGRESS_PROXY_ENV, proxy, 1);
+    fetch(f, "/redir-good", &r, NULL);
+    assert_false(r.out.is_error);
+    assert_non_null(strstr(r.out.text, "hello from good"));
+    run_free(&nc_tool_web_fetch, &r);
+    /* only socks5h to 127.0.0.1: another form is refused, not used */
+    static const char *const bad[] = {"socks5://127.0.0.1:3128", "socks5h://10.0.0.1:3128",
+                                      "socks5h://127.0.0.1:0", "socks5h://127.0.0.1:65536",
+                                      "socks5h://127.0.0.1:3128/x", "http://127.0.0.1:3128"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        setenv(NC_EGRESS_PROXY_ENV, bad[i], 1);
+        fetch(f, "/hello", &r, NULL);
+        expect_error(&r, "network_error", NC_EGRESS_PROXY_ENV);
+        run_free(&nc_tool_web_fetch, &r);
+    }
+    unsetenv(NC_EGRESS_PROXY_ENV);
+    setenv(NC_EGRESS_SOCKET_ENV, f->sock, 1);
+}
+
 static void gateway_unreachable(void **state)
 {
     struct fx *f = *state;
@@ -575,6 +604,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(cancellation, setup, teardown),
         cmocka_unit_test_setup_teardown(policy_refusal_without_request, setup, teardown),
         cmocka_unit_test_setup_teardown(environment_proxies_are_ignored, setup, teardown),
+        cmocka_unit_test_setup_teardown(gateway_on_loopback, setup, teardown),
         cmocka_unit_test_setup_teardown(gateway_unreachable, setup, teardown),
         cmocka_unit_test_setup_teardown(in_process_gateway_enforces_the_rebinding_rule, setup,
                                         teardown),

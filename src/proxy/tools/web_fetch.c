@@ -91,11 +91,10 @@ static int fetch_exec(const struct nc_tool_env *env, struct nc_tool_plan *plan,
     if (nc_tool_args_decode(plan->args, fetch_args, NARGS, v, err) < 0)
         return -1;
     o.allow = &env->policy->net_allow;
-    /* The orchestrator's gateway when there is one (inside a pod, the only way out);
-     * otherwise a gateway in this process enforcing the same rules. */
-    o.gateway_socket = getenv(NC_EGRESS_SOCKET_ENV);
-    if (o.gateway_socket != NULL && o.gateway_socket[0] == '\0')
-        o.gateway_socket = NULL;
+    /* The gateway named by the environment (a socket from the orchestrator, or the pod's
+     * listener: inside a pod the only way out); otherwise a gateway in this process
+     * enforcing the same rules. */
+    nc_fetch_gateway_from_env(&o);
     o.max_bytes = (size_t)v[1].i;
     o.timeout_ms = (unsigned)v[2].i * 1000u;
     o.cancelled = env->cancelled;

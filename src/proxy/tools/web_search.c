@@ -149,9 +149,7 @@ static int search_exec(const struct nc_tool_env *env, struct nc_tool_plan *plan,
     if (nc_tool_args_decode(plan->args, search_args, NARGS, v, err) < 0)
         return -1;
     o.allow = &env->policy->net_allow;
-    o.gateway_socket = getenv(NC_EGRESS_SOCKET_ENV);
-    if (o.gateway_socket != NULL && o.gateway_socket[0] == '\0')
-        o.gateway_socket = NULL;
+    nc_fetch_gateway_from_env(&o);
     o.max_bytes = SEARCH_RESPONSE_MAX;
     o.timeout_ms = SEARCH_TIMEOUT_MS;
     o.accept = "application/json";

@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# Builds with ASan+UBSan and runs every test suite, then the libFuzzer harnesses (clang), and
-# ends with one line: "N passed, N failed, N skipped" (counting TAP cases).
+# Builds with ASan+UBSan and runs every test suite (the Frama-C proofs included), then the
+# libFuzzer harnesses (clang), and ends with one line: "N passed, N failed, N skipped"
+# (counting TAP cases).
 # Usage: scripts/check.sh ASAN_BUILD_DIR FUZZ_BUILD_DIR FUZZ_SECONDS
 set -eu
 asan=${1:-build-asan}
@@ -23,7 +24,9 @@ setup() { # dir, options...
 logs=""
 rc=0
 if [ -z "${FUZZ_ONLY:-}" ]; then
-  setup "$asan" -Db_sanitize=address,undefined -Db_lundef=false -Dtests=true
+  # -Dproofs=true registers the Frama-C proofs (scripts/proofs.sh) as the suite "proofs", so a
+  # new EVA alarm or an unproved WP goal fails the check and is counted in the tally.
+  setup "$asan" -Db_sanitize=address,undefined -Db_lundef=false -Dtests=true -Dproofs=true
   # halt_on_error makes UBSan findings fatal; leak checking stays on (tests that must disable
   # it for a process say so themselves).
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

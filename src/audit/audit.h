@@ -71,12 +71,16 @@ int nc_audit_set_group_commit(struct nc_audit *a, unsigned k, struct nc_err *err
  * strict mode it returns only after fsync.  After a failed or short write the handle refuses
  * further appends (EIO): the log tail is then for the verifier to judge. */
 int64_t nc_audit_append(struct nc_audit *a, const struct nc_audit_event *ev, struct nc_err *err);
-/* Forces an fsync now. */
+/* Returns once every record written so far is on disk (an fsync unless one already covered
+ * them).  fsyncs run with the log's lock released: appends go on meanwhile, and one fsync
+ * covers every record written before it started (group commit, strict mode included). */
 int nc_audit_sync(struct nc_audit *a, struct nc_err *err);
 /* Writes the closing checkpoint, fsyncs, closes and frees (also on error).  NULL is a no-op. */
 int nc_audit_close(struct nc_audit *a, struct nc_err *err);
 /* For tests: how many fsync calls the handle has made. */
 uint64_t nc_audit_fsync_count(const struct nc_audit *a);
+/* For tests: every record up to this seq is on disk. */
+uint64_t nc_audit_synced_seq(struct nc_audit *a);
 
 /* {"len": n, "sha256": "<hex>"}: how a secret-bearing argument enters params.  NULL on ENOMEM. */
 json_t *nc_audit_digest(const void *data, size_t len);

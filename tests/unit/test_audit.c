@@ -478,6 +478,73 @@ struct worker {
     char who[32];
 };
 
+/* Strict appends from several threads: each returns only once its own record is on disk
+ * (the fsync that covers it may have been started by another thread), and the chain is whole. */
+static void *strict_worker(void *arg)
+{
+    struct worker *w = arg;
+    struct nc_err err = {0};
+    for (unsigned i = 0; i < 50; i++) {
+        struct nc_audit_event ev = {.request_id = "r", .principal = w->who, .operation = "read",
+                                    .outcome = NC_AUDIT_ALLOWED, .reason = "strict"};
+        int64_t seq = nc_audit_append(w->a, &ev, &err);
+        if (seq < 1 || nc_audit_synced_seq(w->a) < (uint64_t)seq)
+            return (void *)1;
+    }
+    return NULL;
+}
+
+static void test_strict_threads(void **state)
+{
+    struct fixture *f = *state;
+    struct nc_err err = {0};
+    struct nc_audit *a = NULL;
+    struct nc_audit_report rep;
+    struct worker w[4];
+    pthread_t t[4];
+
+    assert_int_equal(nc_audit_open(f->path, key, sizeof(key), NC_AUDIT_STRICT, &a, &err), 0);
+    for (unsigned i = 0; i < 4; i++) {
+        w[i].a = a;
+        (void)snprintf(w[i].who, sizeof(w[i].who), "strict-%u", i);
+        assert_int_equal(pthread_create(&t[i], NULL, strict_worker, &w[i]), 0);
+    }
+    for (unsigned i = 0; i < 4; i++) {
+        void *r = NULL;
+        assert_int_equal(pthread_join(t[i], &r), 0);
+        assert_null(r);
+    }
+    /* At most one fsync per record (checkpoints included); fewer when they overlapped. */
+    assert_true(nc_audit_fsync_count(a) >= 1);
+    assert_true(nc_audit_fsync_count(a) <= nc_audit_synced_seq(a));
+    assert_int_equal(nc_audit_close(a, &err), 0);
+    assert_int_equal(nc_audit_verify_file(f->path, key, sizeof(key), 0, &rep, &err), 0);
+    assert_true(rep.records >= 200);
+}
+
+/* A backslash followed by "u0000" is an ordinary string (written as \\u0000); only a real
+ * NUL byte is refused. */
+static void test_nul_escape_lookalike(void **state)
+{
+    struct fixture *f = *state;
+    struct nc_err err = {0};
+    struct nc_audit *a = NULL;
+    struct nc_audit_report rep;
+    struct nc_audit_event ev = {.request_id = "r", .principal = "p", .operation = "read",
+                                .outcome = NC_AUDIT_ALLOWED, .reason = "x"};
+
+    assert_int_equal(nc_audit_open(f->path, key, sizeof(key), 0, &a, &err), 0);
+    ev.params = json_pack("{s:s, s:s}", "x", "\\u0000", "y", "a\\\\u0000b");
+    assert_true(nc_audit_append(a, &ev, &err) >= 1);
+    json_decref(ev.params);
+    ev.params = json_pack("{s:o}", "x", json_stringn("\\\0", 2)); /* backslash, NUL */
+    assert_true(nc_audit_append(a, &ev, &err) < 0);
+    assert_int_equal(err.code, EINVAL);
+    json_decref(ev.params);
+    assert_int_equal(nc_audit_close(a, &err), 0);
+    assert_int_equal(nc_audit_verify_file(f->path, key, sizeof(key), 0, &rep, &err), 0);
+}
+
 static void *worker(void *arg)
 {
     struct worker *w = arg;
@@ -552,6 +619,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_single_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_strict_fsync, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_strict_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nul_escape_lookalike, setup, teardown),
         cmocka_unit_test(test_digest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -191,9 +191,8 @@ static void eva_budget(void)
 static void eva_glob(void)
 {
     static char big[NC_PATH_MAX + 8];
-    char pat[8], path[8], root[8], in[10], in2[6], out[12], name[8], dir[8];
+    char pat[8], path[8], root[8], in[10], in2[6], out[12];
     const char *why = NULL;
-    struct nc_glob_prep prep;
 
     nd_string(pat, sizeof(pat));
     nd_string(path, sizeof(path));
@@ -201,16 +200,6 @@ static void eva_glob(void)
     (void)nc_glob_is_literal(pat);
     (void)nc_glob_is_unanchored(pat);
     (void)nc_glob_check(pat);
-
-    /* Prepared patterns: only a pattern nc_glob_prepare accepted may be used (the API's
-     * contract); the name is any bytes with any length within its buffer (not NUL-terminated),
-     * the directory any string. */
-    if (nc_glob_prepare(pat, &prep) == NULL) {
-        (void)nc_glob_prep_match(&prep, path);
-        nd_bytes(name, sizeof(name));
-        (void)nc_glob_prep_match_name(&prep, name, nd_size(0, sizeof(name)));
-        (void)nc_glob_prep_may_match_below(&prep, nd_string(dir, sizeof(dir)));
-    }
 
     /* out is zero-filled first, as nc_decide does (struct nc_decision is memset): EVA cannot
      * relate the bytes the function has written to its output index, so a fresh buffer would
@@ -225,7 +214,6 @@ static void eva_glob(void)
     /* Inputs longer than the pattern and path limits are refused before they are scanned. */
     memset(big, 'a', sizeof(big) - 1);
     (void)nc_glob_check(big);
-    (void)nc_glob_prepare(big, &prep);
     (void)nc_glob_match(big, path);
     (void)nc_path_normalize(NULL, big, out, sizeof(out), &why);
 }

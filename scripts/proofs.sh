@@ -125,7 +125,7 @@ done
 # their specifications); fc_libc.c adds the ones Frama-C only specifies; fc_builtins.h models
 # the type-generic GCC overflow builtins that Frama-C 25 lacks.
 SLEVEL=""
-has_file glob.c && SLEVEL="$SLEVEL,nc_path_normalize:3000,nc_glob_prepare:3000,eva_glob:3000"
+has_file glob.c && SLEVEL="$SLEVEL,nc_path_normalize:3000"
 has_file list.c && SLEVEL="$SLEVEL,nc_deny_meet:300,nc_deny_join:300,nc_allow_meet:300"
 has_file budget.c && SLEVEL="$SLEVEL,nc_format_micros:1000,nc_parse_micros:1000"
 # The ReDoS parser's main loop and the sanitizer's message loop are the opposite case: their
@@ -138,12 +138,6 @@ EVA_OPTS="-eva -eva-precision 3 -eva-auto-loop-unroll 128
   -eva-domains cvalue,octagon,equality,symbolic-locations -eva-octagon-through-calls
   -eva-no-show-progress -eva-print-callstacks"
 [ -n "$SLEVEL" ] && EVA_OPTS="$EVA_OPTS -eva-slevel-function ${SLEVEL#,}"
-# Functions whose callers use an output only on success: their return states are kept apart
-# by result (NULL or not), so the success path does not inherit the failure path's
-# unwritten output.
-SPLIT=""
-has_file glob.c && SPLIT="$SPLIT,nc_glob_prepare:full"
-[ -n "$SPLIT" ] && EVA_OPTS="$EVA_OPTS -eva-split-return-function ${SPLIT#,}"
 
 rm -rf "$OUT"/eva-* "$OUT"/eva.* "$OUT"/results*
 START=$(date +%s)

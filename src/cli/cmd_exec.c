@@ -4,6 +4,7 @@
 
 #include "net/fetch.h"
 #include "net/gateway.h"
+#include "net/routed.h"
 #include "policy/policy_file.h"
 #include "sandbox/pod.h"
 #include "util/cleanup.h"
@@ -53,6 +54,11 @@ static const char help[] =
     "  --egress-ports LIST    ports host names may be reached on (default 80,443)\n"
     "  --egress-log FILE      append the egress gateway's decisions to FILE (JSON lines)\n"
     "  --hosts-file FILE      the egress gateway resolves names from FILE, not DNS (tests)\n"
+    "  --net=MODE             gateway (default) or routed: root only; the pod gets a veth\n"
+    "                         pair and reaches the addresses of the allowed names, pinned\n"
+    "                         at start, by any protocol over TCP; DNS only from nucleus's\n"
+    "                         resolver; nftables rules in the host drop everything else,\n"
+    "                         and any change to them kills the pod (exit status 122)\n"
     "\n"
     "Network: when the policy's network.allow admits any host (or --allow-network is\n"
     "given), an egress gateway serves 127.0.0.1:3128 inside the pod from outside it, and\n"
@@ -62,7 +68,10 @@ static const char help[] =
     "Refused connections are reported on stderr unless --quiet.  Otherwise the pod has no\n"
     "network at all.\n"
     "\n"
+    "With --net=routed no proxy variables are set and names must be exact (no wildcard).\n"
+    "\n"
     "Exit status: the command's own, 128+N if it was killed by signal N, 124 on timeout,\n"
+    "122 if the pod was killed because its network rules changed (--net=routed),\n"
     "125 if the pod could not be created, 126 if COMMAND cannot be executed, 127 if it is not\n"
     "found, 2 for a usage error.\n"
     "\n"
@@ -152,6 +161,54 @@ static void egress_stop(struct egress *eg)
         fclose(eg->log);
 }
 
+/* Routed egress (docs/design/0012-routed-egress.md): made before the pod, attached to its
+ * network namespace before it runs, its threads started once it runs. */
+#define EXIT_NET_DRIFT 122
+struct routed {
+    struct nc_routed *r;
+    bool quiet;
+    FILE *log;
+};
+
+static void routed_event(void *arg, const struct nc_routed_event *e)
+{
+    struct routed *rt = arg;
+    if (!e->allowed && !rt->quiet && strcmp(e->kind, "drift") != 0)
+        fprintf(stderr, "nucleus: %s refused %s: %s\n", strcmp(e->kind, "dns") == 0 ? "dns" : "routed egress",
+                e->name[0] != '\0' ? e->name : "(unparsable name)", e->detail);
+    if (rt->log != NULL) {
+        char ts[32];
+        time_t t = time(NULL);
+        struct tm tm;
+        json_t *o;
+        char *line;
+        gmtime_r(&t, &tm);
+        strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        o = json_pack("{s:s, s:s, s:b, s:s, s:s}", "time", ts, "kind", e->kind, "allowed",
+                      e->allowed, "name", e->name, "detail", e->detail);
+        line = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+        json_decref(o);
+        if (line != NULL) {
+            fprintf(rt->log, "%s\n", line);
+            fflush(rt->log);
+        }
+        free(line);
+    }
+}
+
+static int routed_attach(void *arg, pid_t pid, struct nc_err *err)
+{
+    return nc_routed_attach(((struct routed *)arg)->r, pid, err);
+}
+
+static void routed_started(void *arg)
+{
+    struct routed *rt = arg;
+    struct nc_err err = {0};
+    if (nc_routed_start(rt->r, &err) < 0)
+        nc_cli_error("%s", err.msg); /* the pod is killed: fail closed */
+}
+
 /* Environment strings built here, freed when the command returns. */
 struct owned_strings {
     char *s[NC_POD_MAX_ENV];
@@ -213,6 +270,8 @@ int nc_cmd_exec(int argc, char **argv)
     size_t nnets = 0;
     const char *egress_log = NULL, *hosts_file = NULL, *egress_ports = NULL;
     struct egress eg = {0};
+    struct routed rt = {0};
+    bool routed = false;
     static const char *const passthrough[] = {"TERM", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "COLORTERM", "NO_COLOR", NULL};
 
     add_env(env, &nenv, "PATH=/usr/local/bin:/usr/bin:/bin");
@@ -305,6 +364,10 @@ int nc_cmd_exec(int argc, char **argv)
             egress_ports = val;
         } else if (strncmp(a, "--egress-log", klen) == 0 && klen == 12) {
             egress_log = val;
+        } else if (strncmp(a, "--net", klen) == 0 && klen == 5) {
+            if (strcmp(val, "routed") != 0 && strcmp(val, "gateway") != 0)
+                return nc_cli_usage("exec", "--net takes gateway or routed, not '%s'", val);
+            routed = val[0] == 'r';
         } else if (strncmp(a, "--hosts-file", klen) == 0 && klen == 12) {
             hosts_file = val;
         } else if (strncmp(a, "--env", klen) == 0 && klen == 5) {
@@ -382,13 +445,31 @@ int nc_cmd_exec(int argc, char **argv)
                 return NC_EXIT_USAGE;
             }
         }
-        for (size_t k = 0; k < sizeof(proxy_env) / sizeof(proxy_env[0]); k++)
+        if (routed) {
+            struct nc_routed_config rcfg = {.rules = rules, .hosts = hosts,
+                                            .event = routed_event, .event_arg = &rt};
+            rt.quiet = quiet;
+            rt.log = steal_pointer(&eg.log);
+            rt.r = nc_routed_new(&rcfg, &err);
+            if (rt.r == NULL) {
+                nc_cli_error("%s", err.msg);
+                if (rt.log != NULL)
+                    fclose(rt.log);
+                return 125;
+            }
+            cfg.net_attach = routed_attach;
+            cfg.net_started = routed_started;
+            cfg.net_arg = &rt;
+        }
+        for (size_t k = 0; !routed && k < sizeof(proxy_env) / sizeof(proxy_env[0]); k++)
             if (add_env(env, &nenv, proxy_env[k]) < 0) {
                 if (eg.log != NULL)
                     fclose(eg.log);
                 return nc_cli_usage("exec", "too many --env");
             }
         eg.quiet = quiet;
+        if (routed)
+            goto net_done;
         struct nc_gateway_config gcfg = {.rules = rules, .hosts = hosts, .audit = egress_event,
                                          .audit_arg = &eg};
         eg.gw = nc_gateway_new(&gcfg, &err);
@@ -401,6 +482,9 @@ int nc_cmd_exec(int argc, char **argv)
         cfg.egress_port = NC_EGRESS_POD_PORT;
         cfg.egress_ready = egress_ready;
         cfg.egress_arg = &eg;
+    net_done:;
+    } else if (routed) {
+        return nc_cli_usage("exec", "--net=routed needs a policy that allows hosts, or --allow-network");
     } else if (egress_log != NULL || hosts_file != NULL || egress_ports != NULL) {
         return nc_cli_usage("exec", "network options need a policy that allows hosts");
     }
@@ -419,6 +503,21 @@ int nc_cmd_exec(int argc, char **argv)
     int prc = nc_pod_run(&cfg, &res, &err);
     if (eg.gw != NULL)
         egress_stop(&eg);
+    if (rt.r != NULL) {
+        char why[256];
+        bool drifted = nc_routed_drifted(rt.r, why, sizeof(why));
+        char table[32];
+        snprintf(table, sizeof(table), "%s", nc_routed_plan(rt.r)->table);
+        nc_routed_free(rt.r);
+        if (rt.log != NULL)
+            fclose(rt.log);
+        if (drifted) {
+            /* Printed even with --quiet: the pod was killed, this is the reason. */
+            nc_cli_error("the pod's network rules changed (table inet %s: %s): the pod was "
+                         "killed", table, why);
+            return EXIT_NET_DRIFT;
+        }
+    }
     if (prc < 0) {
         nc_cli_error("%s", err.msg);
         return 125;

@@ -207,7 +207,8 @@ static int nc_ll_apply(const struct nc_landlock_spec *spec, int *abi, bool *net_
      * misrouted setup, a listener bound into the netns). */
     bool want_net = spec->deny_tcp && v >= 4;
     if (want_net)
-        attr.handled_access_net = LANDLOCK_ACCESS_NET_BIND_TCP | LANDLOCK_ACCESS_NET_CONNECT_TCP;
+        attr.handled_access_net = LANDLOCK_ACCESS_NET_BIND_TCP |
+                                  (spec->tcp_connect_any ? 0 : LANDLOCK_ACCESS_NET_CONNECT_TCP);
     /* Scopes: no signals to processes outside this Landlock domain (the supervisor, the
      * user's other processes when a pid namespace is missing), and no connecting to abstract
      * unix sockets created outside it (they have no path, so neither the mounts nor the
@@ -227,7 +228,7 @@ static int nc_ll_apply(const struct nc_landlock_spec *spec, int *abi, bool *net_
         return rc;
     /* The egress gateway's listener on 127.0.0.1 (docs/network.md): the one TCP port a
      * connection may go to; binding stays denied (the listener is bound already). */
-    if (want_net && spec->tcp_connect_port != 0) {
+    if (want_net && !spec->tcp_connect_any && spec->tcp_connect_port != 0) {
         struct nc_landlock_net_port_attr np = {.allowed_access = LANDLOCK_ACCESS_NET_CONNECT_TCP,
                                                .port = spec->tcp_connect_port};
         if (syscall(SYS_landlock_add_rule, ruleset_fd, LANDLOCK_RULE_NET_PORT, &np,

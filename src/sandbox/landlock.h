@@ -20,6 +20,8 @@ struct nc_landlock_spec {
     bool deny_tcp;         /* handle TCP bind/connect with no allowed port (ABI >= 4) */
     uint16_t tcp_connect_port; /* with deny_tcp: the one port connections may go to, the
                                   egress gateway's listener in the pod (0: none) */
+    bool tcp_connect_any;  /* with deny_tcp: connect is not handled (routed egress: the
+                              host's nftables rules decide); bind stays denied */
     bool scope;            /* scope signals and abstract unix sockets (ABI >= 6) */
 };
 

@@ -533,7 +533,8 @@ static void __attribute__((noreturn)) command_main(struct pod_ctx *c)
     const char *ro[] = {"/", NULL};
     struct nc_landlock_spec spec = {.ro = ro, .rw = cfg->workspace_writable ? ws_rw : ws_rw + 1,
                                     .deny_tcp = true, .scope = true,
-                                    .tcp_connect_port = cfg->egress_port};
+                                    .tcp_connect_port = cfg->egress_port,
+                                    .tcp_connect_any = cfg->net_attach != NULL};
 
     NC_TRACE("clone of the command until it runs; exec of nucleus-init (init, command)");
     /* Our copies of the init's ends; and nucleus-init is not ours to keep. */
@@ -1098,6 +1099,15 @@ int nc_pod_run(const struct nc_pod_config *cfg, struct nc_pod_result *res, struc
         goto restore;
     }
     NC_TRACE("id maps (parent)");
+    /* Routed egress: the pod's network is made before it runs anything (the init waits for
+     * the start byte), so its command never sees a half-configured network. */
+    if (cfg->net_attach != NULL && cfg->net_attach(cfg->net_arg, pid, err) < 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        close(sync[1]);
+        rc = -1;
+        goto restore;
+    }
     /* The start byte lets the init build the pod; the cgroups are attached meanwhile, and a
      * second byte lets it start the command (see pod_ctx). */
     if (ctx.shared) {
@@ -1141,6 +1151,8 @@ int nc_pod_run(const struct nc_pod_config *cfg, struct nc_pod_result *res, struc
 
     if (egress_parent >= 0)
         egress_receive(cfg, egress_parent);
+    if (cfg->net_started != NULL)
+        cfg->net_started(cfg->net_arg);
     sfd = signalfd(-1, &block, SFD_CLOEXEC | SFD_NONBLOCK);
     pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     /* Housekeeping while the command runs, rather than before it starts. */

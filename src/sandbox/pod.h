@@ -58,6 +58,16 @@ struct nc_pod_config {
     uint16_t egress_port;
     void (*egress_ready)(void *arg, int listen_fd);
     void *egress_arg;
+    /* Routed egress (docs/design/0012-routed-egress.md).  When net_attach is set, it is
+     * called in this process with the init's pid once the pod's namespaces exist and before
+     * anything of the pod runs (the init waits for it), to give the pod's network namespace
+     * its interface and the host its rules; -1 (err filled) kills the pod and nc_pod_run
+     * fails.  net_started is called once the pod runs and none of its processes shares this
+     * process's memory any more (threads may start).  The command's Landlock rules then
+     * leave TCP connect to those rules (bind stays denied). */
+    int (*net_attach)(void *arg, pid_t init_pid, struct nc_err *err);
+    void (*net_started)(void *arg);
+    void *net_arg;
 };
 
 struct nc_pod_result {

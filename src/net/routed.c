@@ -638,7 +638,11 @@ void nc_routed_free(struct nc_routed *r)
         return;
     if (r->stop_fd >= 0) {
         uint64_t one = 1;
-        (void)write(r->stop_fd, &one, sizeof(one));
+        ssize_t w;
+        /* an eventfd write fails only at a counter near 2^64, which one byte per stop never reaches */
+        do
+            w = write(r->stop_fd, &one, sizeof(one));
+        while (w < 0 && errno == EINTR);
     }
     if (r->drift_running)
         pthread_join(r->drift_th, NULL);

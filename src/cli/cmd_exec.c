@@ -425,18 +425,9 @@ int nc_cmd_exec(int argc, char **argv)
             if (nc_net_rules_add_cidr(rules, nets[k], &why) < 0)
                 return nc_cli_usage("exec", "--allow-network %s: %s", nets[k], why);
         if (hosts_file != NULL) {
-            _cleanup_free_ char *text = NULL;
-            size_t len = 0, line = 0;
-            hosts = malloc(sizeof(*hosts));
-            text = hosts != NULL ? nc_read_file(hosts_file, (size_t)1 << 20, &len, &err) : NULL;
-            if (text == NULL) {
-                nc_cli_error("%s", hosts == NULL ? "out of memory" : err.msg);
-                return NC_EXIT_USAGE;
-            }
-            if (nc_hosts_parse(text, len, hosts, &why, &line) < 0) {
-                nc_cli_error("%s:%zu: %s", hosts_file, line, why);
-                return NC_EXIT_USAGE;
-            }
+            int rc = nc_cli_hosts_load(hosts_file, &hosts);
+            if (rc != NC_EXIT_OK)
+                return rc;
         }
         if (egress_log != NULL) {
             eg.log = fopen(egress_log, "ae");

@@ -228,22 +228,9 @@ int nc_cmd_gateway(int argc, char **argv)
         if (nc_net_rules_add_cidr(rules, cidrs[i], &why) < 0)
             return nc_cli_usage("gateway", "--allow-network %s: %s", cidrs[i], why);
     if (hosts_file != NULL) {
-        _cleanup_free_ char *text = NULL;
-        size_t len = 0, line = 0;
-        hosts = malloc(sizeof(*hosts));
-        if (hosts == NULL) {
-            nc_cli_error("out of memory");
-            return NC_EXIT_FAIL;
-        }
-        text = nc_read_file(hosts_file, (size_t)1 << 20, &len, &err);
-        if (text == NULL) {
-            nc_cli_error("%s", err.msg);
-            return NC_EXIT_USAGE;
-        }
-        if (nc_hosts_parse(text, len, hosts, &why, &line) < 0) {
-            nc_cli_error("%s:%zu: %s", hosts_file, line, why);
-            return NC_EXIT_USAGE;
-        }
+        int hrc = nc_cli_hosts_load(hosts_file, &hosts);
+        if (hrc != NC_EXIT_OK)
+            return hrc;
     }
     if (log_path != NULL) {
         log = fopen(log_path, "ae");

@@ -2,6 +2,11 @@
 /* Shared helpers of the command-line front end (see common.h). */
 #include "common.h"
 
+#include "net/rules.h"
+#include "util/cleanup.h"
+#include "util/err.h"
+#include "util/file.h"
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,4 +96,30 @@ void nc_cli_opset(nc_opset s, char *out, size_t outsz)
     }
     if (o == 0)
         snprintf(out, outsz, "-");
+}
+
+int nc_cli_hosts_load(const char *path, struct nc_hosts **out)
+{
+    _cleanup_free_ struct nc_hosts *hosts = malloc(sizeof(*hosts));
+    _cleanup_free_ char *text = NULL;
+    struct nc_err err = {0};
+    const char *why = NULL;
+    size_t len = 0, line = 0;
+
+    if (hosts == NULL) {
+        nc_cli_error("out of memory");
+        return NC_EXIT_FAIL;
+    }
+    text = nc_read_file(path, (size_t)1 << 20, &len, &err);
+    if (text == NULL) {
+        nc_cli_error("%s", err.msg);
+        return NC_EXIT_USAGE;
+    }
+    if (nc_hosts_parse(text, len, hosts, &why, &line) < 0) {
+        nc_cli_error("%s:%zu: %s", path, line, why);
+        return NC_EXIT_USAGE;
+    }
+    *out = hosts;
+    hosts = NULL;
+    return NC_EXIT_OK;
 }

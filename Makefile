@@ -38,6 +38,7 @@ bench: build
 	@bench/spawn.sh
 	@bench/mcp.sh
 	@bench/grep.sh
+	@bench/egress.py $(BUILD)/src/cli/nucleus
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

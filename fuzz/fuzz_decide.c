@@ -96,9 +96,15 @@ static const char *const dict_domains[] = {
     "*.com",      "crates.io",    "evil.com",
 };
 
+static const char *const dict_urls[] = {
+    "https://github.com/o/r.git", "https://github.com/o/", "https://github.com/",
+    "https://git.example.com:8443/team/", "http://git.example.com/o/r", "https://evil.com/o/r.git",
+};
+
 static struct nc_list *list_by_selector(struct nc_policy *p, unsigned sel)
 {
-    switch (sel % 7u) {
+    switch (sel % 8u) {
+    case 7: return &p->git_remotes;
     case 0: return &p->paths_allow;
     case 1: return &p->paths_deny;
     case 2: return &p->paths_readonly;
@@ -118,6 +124,8 @@ static const char *dict_entry(enum nc_list_kind k, uint8_t idx)
         return dict_cmds[idx % N_ELEMS(dict_cmds)];
     case NC_LIST_DOMAINS:
         return dict_domains[idx % N_ELEMS(dict_domains)];
+    case NC_LIST_URLS:
+        return dict_urls[idx % N_ELEMS(dict_urls)];
     }
     return "";
 }
@@ -137,6 +145,8 @@ static void build_policy(struct reader *r, struct nc_policy *p, bool *normalized
         nc_list_init(&p->cmds_allow, NC_LIST_COMMANDS, false);
     if ((flags & 4u) == 0)
         nc_list_init(&p->net_allow, NC_LIST_DOMAINS, false);
+    if ((flags & 16u) == 0)
+        nc_list_init(&p->git_remotes, NC_LIST_URLS, false);
     p->budget_micros = (flags & 8u) ? NC_UNLIMITED : byte(r);
     unsigned n = byte(r) % 24u;
     for (unsigned k = 0; k < n && more(r); k++) {
@@ -296,6 +306,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             q.op = nc_command_classify(argv, argc);
         CHECK((unsigned)nc_command_classify(argv, argc) < NC_OP_COUNT);
         q.host = (fl & 32u) ? NULL : str(&r);
+        q.remote = (fl & 64u) ? NULL : str(&r);
         struct nc_exposure e = {(uint8_t)(byte(&r) & 7u)};
         struct nc_exposure more_e = {(uint8_t)(e.legs | NC_LEG_PRIVATE | NC_LEG_UNTRUSTED)};
 
@@ -319,6 +330,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CHECK(rank(dmn->verdict) <= rank(dp->verdict));
         }
         /* the list primitives on raw request strings */
+        if (q.remote != NULL && nc_list_match_url(&P.git_remotes, q.remote) >= 0) {
+            /* only a canonical URL matches: no dot segments, escapes or userinfo */
+            CHECK(nc_list_check_item(NC_LIST_URLS, q.remote) == NULL);
+            CHECK(strstr(q.remote, "/../") == NULL && strstr(q.remote, "/./") == NULL);
+            CHECK(strchr(q.remote, '%') == NULL && strchr(q.remote, '@') == NULL);
+        }
         if (q.path != NULL) {
             static char norm[NC_PATH_MAX + 1];
             const char *w = NULL;

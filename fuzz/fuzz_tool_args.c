@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* libFuzzer: each file tool's argument decoding and planning on arbitrary JSON, against a
- * fixed temporary workspace (src/proxy/tools/).  Input: one byte picks the tool, the rest is
+/* libFuzzer: each file tool's (and git_push's and create_pr's) argument decoding and
+ * planning on arbitrary JSON, against a fixed temporary workspace (src/proxy/tools/).  Input: one byte picks the tool, the rest is
  * JSON text.  Besides "no crash, no UB, no leak", checks:
  *   - plan() either succeeds or fails with EINVAL (ENOMEM aside) and a message;
  *   - a plan's summary is NUL-terminated, valid UTF-8, one line, and never names the host
  *     path of the workspace; neither do its audit parameters (unless the client wrote that
  *     path into its own arguments: echoing a client's bytes back is no leak);
  *   - the digest is deterministic (planning the same arguments twice gives the same one),
- *     the cost kind is the operation's, the path is set;
+ *     the cost kind is the operation's, the path is set (file tools);
+ *   - git_push and create_pr: the plan's host is a well-formed host name that the URL names,
+ *     git_push's remote is a canonical git.push_remotes entry and its decided argv classifies
+ *     as git_push (create_pr's as create_pr), so the policy decides the operation it runs;
  *   - for the tools that do not write (read, glob, grep), when the policy allows the call,
  *     exec() ends with text (success or a tool error) that is valid UTF-8 and never names the
  *     host path of the workspace or holds the content of the denied file (same proviso). */
@@ -30,8 +33,10 @@
             abort();                                                                          \
     } while (0)
 
-static const struct nc_tool *const tools[] = {&nc_tool_read, &nc_tool_write, &nc_tool_edit,
-                                              &nc_tool_glob, &nc_tool_grep};
+static const struct nc_tool *const tools[] = {&nc_tool_read,      &nc_tool_write,
+                                              &nc_tool_edit,      &nc_tool_glob,
+                                              &nc_tool_grep,      &nc_tool_git_push,
+                                              &nc_tool_create_pr};
 static char root[256];
 static struct nc_policy policy;
 static struct nc_tool_env env;
@@ -82,6 +87,8 @@ static void setup(void)
     env.policy = &policy;
     env.cancelled = &cancelled;
     nc_grep_set_workers(1);
+    /* create_pr plans only with an operator's forge URL */
+    CHECK(setenv("NUCLEUS_FORGE_API_URL", "https://forge.example/repos/o/r/pulls", 1) == 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -118,7 +125,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(nc_utf8_valid(plan.summary, sl));
     CHECK(strchr(plan.summary, '\n') == NULL);
     CHECK(echoes || strstr(plan.summary, root) == NULL);
-    CHECK(plan.path[0] != '\0');
+    bool net = t == &nc_tool_git_push || t == &nc_tool_create_pr;
+    if (net) {
+        CHECK(plan.host[0] != '\0');
+        CHECK(nc_list_check_item(NC_LIST_DOMAINS, plan.host) == NULL);
+        CHECK(nc_command_classify(plan.argv, plan.argc) == plan.op);
+        if (t == &nc_tool_git_push) {
+            char host[NC_DOMAIN_MAX + 1];
+            CHECK(nc_list_check_item(NC_LIST_URLS, plan.remote) == NULL);
+            CHECK(nc_url_entry_host(plan.remote, host, sizeof(host)) == 0);
+            CHECK(strcmp(host, plan.host) == 0);
+            CHECK(strchr(plan.argv[3], '+') == NULL && plan.argv[3][0] != '-');
+        }
+    } else {
+        CHECK(plan.path[0] != '\0');
+    }
     CHECK(plan.audit_params != NULL);
     char *audit = json_dumps(plan.audit_params, 0);
     CHECK(audit != NULL);

@@ -11,6 +11,7 @@
 #include "proxy/dispatch.h"
 #include "proxy/link.h"
 #include "proxy/mcp.h"
+#include "proxy/nested.h"
 #include "util/cleanup.h"
 #include "util/state.h"
 
@@ -38,10 +39,11 @@ static const char help[] =
     "Usage: nucleus proxy --stdio [options]\n"
     "\n"
     "Serves the Model Context Protocol on stdin/stdout (JSON-RPC 2.0, one message per line)\n"
-    "with the tools read, write, edit, glob, grep, run and git_commit.  Every call is checked\n"
-    "against the policy (capability, paths, commands, the uninhabitable-state rule, approvals,\n"
-    "budget) before it runs, and recorded in a hash-chained audit log.  File tools work\n"
-    "beneath the workspace only; run and git_commit start a nested pod per command.\n"
+    "with the tools read, write, edit, glob, grep, run, git_commit, web_fetch, web_search,\n"
+    "git_push and create_pr.  Every call is checked against the policy (capability, paths,\n"
+    "commands, hosts, push remotes, the uninhabitable-state rule, approvals, budget) before it\n"
+    "runs, and recorded in a hash-chained audit log.  File tools work beneath the workspace\n"
+    "only; run, git_commit and git_push start a nested pod per command.\n"
     "Operations that need approval wait for 'nucleus approve ID' from another terminal\n"
     "(see 'nucleus approvals').  Diagnostics go to stderr.\n"
     "\n"
@@ -62,6 +64,9 @@ static const char help[] =
     "  --cost NAME=AMOUNT     a price of the cost model, in budget units (repeatable):\n"
     "                         command_base, command_per_second, file_per_kib,\n"
     "                         network_per_request, search_per_result\n"
+    "  --allow-network ENTRY, --egress-ports LIST, --hosts-file FILE, --egress-log FILE\n"
+    "                         passed to the egress gateway of every nested pod (see\n"
+    "                         'nucleus exec --help'); --allow-network is repeatable\n"
     "  --link-fd FD           run under 'nucleus run': the audit log, the approvals and the\n"
     "                         command pods belong to the orchestrator at the other end of FD\n"
     "                         (no state directory, no control socket here)\n"
@@ -165,6 +170,8 @@ int nc_cmd_proxy(int argc, char **argv)
     struct sigctx sc;
     pthread_t st;
     int rc = NC_EXIT_FAIL;
+    const char *exec_opts[NC_SPAWN_EXEC_OPTS];
+    size_t nexec = 0;
 
     nc_cost_model_default(&cost);
     for (int i = 1; i < argc; i++) {
@@ -222,6 +229,16 @@ int nc_cmd_proxy(int argc, char **argv)
                 return nc_cli_usage("proxy", "--link-fd needs a descriptor number >= 3");
             link_fd = (int)v;
             i++;
+        } else if (strcmp(a, "--allow-network") == 0 || strcmp(a, "--egress-ports") == 0 ||
+                   strcmp(a, "--hosts-file") == 0 || strcmp(a, "--egress-log") == 0) {
+            /* Operator options for the nested pods' gateways, handed to `nucleus exec`
+             * (which checks them); never anything a tool call can set. */
+            if (val == NULL || val[0] == '\0' || val[0] == '-')
+                return nc_cli_usage("proxy", "%s needs a value", a);
+            if (nexec + 2 > NC_SPAWN_EXEC_OPTS)
+                return nc_cli_usage("proxy", "too many egress options");
+            exec_opts[nexec++] = a;
+            exec_opts[nexec++] = argv[++i];
         } else if (strcmp(a, "--cost") == 0) {
             if (val == NULL || set_cost(&cost, val) < 0)
                 return nc_cli_usage("proxy", "--cost needs NAME=AMOUNT with a known NAME");
@@ -327,6 +344,8 @@ have_authority:;
         .approval_wait_s = wait_s,
         .nucleus_exe = exe,
         .openat2_disabled = getenv("NUCLEUS_TEST_NO_OPENAT2") != NULL,
+        .exec_opts = exec_opts,
+        .nexec_opts = nexec,
     };
     d = nc_dispatch_new(&dc, &err);
     if (d == NULL)

@@ -133,6 +133,98 @@ static const char *check_domain(const char *s)
     return NULL;
 }
 
+/* The authority of a URL entry: [s, host_end) is the host, [s, end) host and port. */
+static const char *url_authority(const char *s, size_t *host_len, size_t *auth_len)
+{
+    size_t i = 0, hl;
+    while (s[i] != '\0' && s[i] != '/' && s[i] != ':')
+        i++;
+    hl = i;
+    if (s[i] == ':') {
+        unsigned long port = 0;
+        size_t start = ++i;
+        while (is_digit(s[i]) && i - start < 6) {
+            port = port * 10u + (unsigned long)(s[i] - '0');
+            i++;
+        }
+        if (i == start || s[start] == '0' || port > 65535u || is_digit(s[i]))
+            return "remote URL has an invalid port (1-65535, no leading zero)";
+    }
+    if (s[i] != '/')
+        return "remote URL needs a path after the host (https://host/owner/repo.git)";
+    *host_len = hl;
+    *auth_len = i;
+    return NULL;
+}
+
+/* Remote URLs are compared as bytes, so only one spelling of each is accepted: a lowercase
+ * http or https scheme, a lowercase host name (no address literal with brackets, no
+ * userinfo: "https://good@evil" hides the real host), an optional port, and a path of
+ * segments made of letters, digits and ._~+- with no empty (except a final '/': a prefix),
+ * '.' or '..' segment, and no '%', '?' or '#': a prefix test over "o/../x" or "o/%2e%2e/x"
+ * would mean something else to the server. */
+static const char *check_url(const char *s)
+{
+    size_t n = strnlen(s, NC_ITEM_MAX + 1), off, hl = 0, al = 0, seg = 0;
+    char host[NC_DOMAIN_MAX + 1];
+    const char *bad;
+
+    if (n == 0)
+        return "remote URL is empty";
+    if (n > NC_ITEM_MAX)
+        return "remote URL is longer than 1024 bytes";
+    if (strncmp(s, "https://", 8) == 0)
+        off = 8;
+    else if (strncmp(s, "http://", 7) == 0)
+        off = 7;
+    else
+        return "remote URL must start with https:// or http:// (lowercase)";
+    bad = url_authority(s + off, &hl, &al);
+    if (bad != NULL)
+        return bad;
+    if (hl == 0 || hl > NC_DOMAIN_MAX)
+        return "remote URL has no valid host";
+    for (size_t i = 0; i < hl; i++) {
+        if (s[off + i] >= 'A' && s[off + i] <= 'Z')
+            return "remote URL host must be lowercase";
+        host[i] = s[off + i];
+    }
+    host[hl] = '\0';
+    if (host[0] == '*' || check_domain(host) != NULL)
+        return "remote URL host must be a host name or a dotted-quad address";
+    for (size_t i = off + al + 1; i <= n; i++) {
+        char c = s[i];
+        if (c == '/' || c == '\0') {
+            size_t st = i - seg;
+            if (seg == 0 && c == '/')
+                return "remote URL path has an empty segment";
+            if ((seg == 1 && s[st] == '.') || (seg == 2 && s[st] == '.' && s[st + 1] == '.'))
+                return "remote URL path has a '.' or '..' segment";
+            seg = 0;
+        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) ||
+                   c == '.' || c == '_' || c == '~' || c == '+' || c == '-') {
+            seg++;
+        } else {
+            return "remote URL path may contain only letters, digits, '/' and ._~+-";
+        }
+    }
+    return NULL;
+}
+
+int nc_url_entry_host(const char *url, char *out, size_t outsz)
+{
+    size_t off, hl = 0, al = 0;
+    if (check_url(url) != NULL)
+        return -1;
+    off = url[4] == 's' ? 8u : 7u;
+    (void)url_authority(url + off, &hl, &al);
+    if (hl + 1 > outsz)
+        return -1;
+    memcpy(out, url + off, hl);
+    out[hl] = '\0';
+    return 0;
+}
+
 const char *nc_list_check_item(enum nc_list_kind kind, const char *item)
 {
     switch (kind) {
@@ -142,6 +234,8 @@ const char *nc_list_check_item(enum nc_list_kind kind, const char *item)
         return check_command(item);
     case NC_LIST_DOMAINS:
         return check_domain(item);
+    case NC_LIST_URLS:
+        return check_url(item);
     }
     return "unknown list kind";
 }
@@ -279,6 +373,14 @@ static bool domain_eq(const char *entry, const char *host)
     return true;
 }
 
+/* An entry ending in '/' admits every URL it is a byte prefix of (segments are canonical:
+ * check_url refuses '.', '..' and '%'). */
+static bool url_prefix_of(const char *entry, const char *url)
+{
+    size_t n = strlen(entry);
+    return n > 0 && entry[n - 1] == '/' && strncmp(entry, url, n) == 0;
+}
+
 static bool covers_one(enum nc_list_kind kind, const char *b, const char *item)
 {
     if (strcmp(b, item) == 0)
@@ -307,6 +409,8 @@ static bool covers_one(enum nc_list_kind kind, const char *b, const char *item)
             return domain_suffix_of(b + 2, it);
         }
         return false;
+    case NC_LIST_URLS:
+        return url_prefix_of(b, item);
     }
     return false;
 }
@@ -532,6 +636,20 @@ int nc_list_match_domain(const struct nc_list *l, const char *host)
         const char *e = nc_list_item(l, i);
         if (e[0] == '*' && e[1] == '.' ? !numeric && domain_suffix_of(e + 2, host)
                                        : domain_eq(e, host))
+            return (int)i;
+    }
+    return -1;
+}
+
+int nc_list_match_url(const struct nc_list *l, const char *url)
+{
+    if (l->unrestricted)
+        return NC_LIST_MATCH_ALL;
+    if (check_url(url) != NULL)
+        return -1;
+    for (size_t i = 0; i < l->count; i++) {
+        const char *e = nc_list_item(l, i);
+        if (strcmp(e, url) == 0 || url_prefix_of(e, url))
             return (int)i;
     }
     return -1;

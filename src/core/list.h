@@ -17,6 +17,8 @@ enum nc_list_kind {
     NC_LIST_PATHS = 0, /* path globs (glob.h) */
     NC_LIST_COMMANDS,  /* argv word prefixes: "cargo test" admits cargo test --release */
     NC_LIST_DOMAINS,   /* host names, or "*.example.com" for every proper subdomain */
+    NC_LIST_URLS,      /* git remote URLs: exact ("https://h/o/r.git"), or a prefix ending
+                          in '/' ("https://h/o/" admits every repository under o) */
 };
 
 /* Entries are kept sorted (bytewise) and unique, so equal lists have equal representations. */
@@ -77,5 +79,12 @@ int nc_list_match_argv_prefix(const struct nc_list *l, const char *const *argv, 
  * ("--eval") also matches its "--eval=value" form. */
 int nc_list_match_argv_deny(const struct nc_list *l, const char *const *argv, size_t argc);
 int nc_list_match_domain(const struct nc_list *l, const char *host);
+/* A remote URL: it must itself be a well-formed entry (canonical: lowercase scheme and host,
+ * no userinfo, query, fragment, '%', '.' or '..' segment); it matches an equal entry or an
+ * entry ending in '/' that is a prefix of it. */
+int nc_list_match_url(const struct nc_list *l, const char *url);
+/* The host of a well-formed URL entry (between "//" and the port or path) into out;
+ * -1 when url is not a well-formed entry or out is too small. */
+int nc_url_entry_host(const char *url, char *out, size_t outsz);
 
 #endif

@@ -15,6 +15,7 @@ static void init_lists(struct nc_policy *p, bool unrestricted)
     nc_list_init(&p->cmds_allow, NC_LIST_COMMANDS, unrestricted);
     nc_list_init(&p->cmds_deny, NC_LIST_COMMANDS, false);
     nc_list_init(&p->net_allow, NC_LIST_DOMAINS, unrestricted);
+    nc_list_init(&p->git_remotes, NC_LIST_URLS, unrestricted);
 }
 
 void nc_policy_top(struct nc_policy *p)
@@ -71,7 +72,8 @@ int nc_policy_meet(const struct nc_policy *a, const struct nc_policy *b, struct 
         nc_deny_meet(&a->paths_untrusted, &b->paths_untrusted, &out->paths_untrusted, why) < 0 ||
         nc_allow_meet(&a->cmds_allow, &b->cmds_allow, &out->cmds_allow, why) < 0 ||
         nc_deny_meet(&a->cmds_deny, &b->cmds_deny, &out->cmds_deny, why) < 0 ||
-        nc_allow_meet(&a->net_allow, &b->net_allow, &out->net_allow, why) < 0)
+        nc_allow_meet(&a->net_allow, &b->net_allow, &out->net_allow, why) < 0 ||
+        nc_allow_meet(&a->git_remotes, &b->git_remotes, &out->git_remotes, why) < 0)
         return -1;
     out->budget_micros = min_u64(a->budget_micros, b->budget_micros);
     out->limits.timeout_s = min_u64(a->limits.timeout_s, b->limits.timeout_s);
@@ -90,7 +92,8 @@ bool nc_policy_leq(const struct nc_policy *a, const struct nc_policy *b)
            nc_deny_leq(&a->paths_untrusted, &b->paths_untrusted) &&
            nc_allow_leq(&a->cmds_allow, &b->cmds_allow) &&
            nc_deny_leq(&a->cmds_deny, &b->cmds_deny) &&
-           nc_allow_leq(&a->net_allow, &b->net_allow) && a->budget_micros <= b->budget_micros &&
+           nc_allow_leq(&a->net_allow, &b->net_allow) &&
+           nc_allow_leq(&a->git_remotes, &b->git_remotes) && a->budget_micros <= b->budget_micros &&
            a->limits.timeout_s <= b->limits.timeout_s &&
            a->limits.max_procs <= b->limits.max_procs &&
            a->limits.memory_bytes <= b->limits.memory_bytes;
@@ -105,6 +108,7 @@ bool nc_policy_eq(const struct nc_policy *a, const struct nc_policy *b)
            nc_list_eq(&a->paths_untrusted, &b->paths_untrusted) &&
            nc_list_eq(&a->cmds_allow, &b->cmds_allow) &&
            nc_list_eq(&a->cmds_deny, &b->cmds_deny) && nc_list_eq(&a->net_allow, &b->net_allow) &&
+           nc_list_eq(&a->git_remotes, &b->git_remotes) &&
            a->budget_micros == b->budget_micros && a->limits.timeout_s == b->limits.timeout_s &&
            a->limits.max_procs == b->limits.max_procs &&
            a->limits.memory_bytes == b->limits.memory_bytes;
@@ -129,7 +133,7 @@ const char *nc_policy_check(const struct nc_policy *p)
     if (p->paths_allow.kind != NC_LIST_PATHS || p->paths_deny.kind != NC_LIST_PATHS ||
         p->paths_readonly.kind != NC_LIST_PATHS || p->paths_untrusted.kind != NC_LIST_PATHS ||
         p->cmds_allow.kind != NC_LIST_COMMANDS || p->cmds_deny.kind != NC_LIST_COMMANDS ||
-        p->net_allow.kind != NC_LIST_DOMAINS)
+        p->net_allow.kind != NC_LIST_DOMAINS || p->git_remotes.kind != NC_LIST_URLS)
         return "list of the wrong kind";
     if (p->paths_deny.unrestricted || p->paths_readonly.unrestricted ||
         p->paths_untrusted.unrestricted || p->cmds_deny.unrestricted)
@@ -330,6 +334,25 @@ void nc_decide(const struct nc_policy *p, const struct nc_exposure *e,
             return;
         }
         d->rule = rule_at(&p->cmds_allow, m);
+        /* git_push and create_pr connect somewhere: when the request names where (the
+         * tools always do), the host must be in network.allow, as for web_fetch, and a push
+         * must go to a URL git.push_remotes admits.  A command (`git push` through run_bash
+         * or a shell) names no host here: its pod's egress gateway decides on the host. */
+        if ((op == NC_OP_GIT_PUSH || op == NC_OP_CREATE_PR) && r->host != NULL) {
+            m = nc_list_match_domain(&p->net_allow, r->host);
+            if (m == -1) {
+                set(d, NC_DENY, NC_R_HOST_NOT_ALLOWED, NULL);
+                return;
+            }
+        }
+        if (op == NC_OP_GIT_PUSH && r->remote != NULL) {
+            m = nc_list_match_url(&p->git_remotes, r->remote);
+            if (m == -1) {
+                set(d, NC_DENY, NC_R_REMOTE_NOT_ALLOWED, NULL);
+                return;
+            }
+            d->rule = rule_at(&p->git_remotes, m);
+        }
     } else if (op_takes_host(op)) {
         if (r->host == NULL || r->host[0] == '\0') {
             set(d, NC_DENY, NC_R_BAD_REQUEST, NULL);
@@ -410,6 +433,7 @@ const char *nc_reason_name(enum nc_reason r)
     case NC_R_OBLIGATION: return "approval_required";
     case NC_R_UNINHABITABLE: return "uninhabitable_state";
     case NC_R_EXPOSURE: return "session_exposure";
+    case NC_R_REMOTE_NOT_ALLOWED: return "remote_not_allowed";
     }
     return "invalid";
 }
@@ -434,6 +458,7 @@ const char *nc_reason_text(enum nc_reason r)
     case NC_R_EXPOSURE:
         return "this session has read private data and ingested untrusted content, so "
                "exfiltration needs a human's approval";
+    case NC_R_REMOTE_NOT_ALLOWED: return "the remote URL matches no entry of git.push_remotes";
     }
     return "invalid";
 }

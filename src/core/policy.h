@@ -33,6 +33,7 @@ struct nc_policy {
     struct nc_list cmds_allow;      /* allowlist (may be unrestricted) */
     struct nc_list cmds_deny;
     struct nc_list net_allow; /* allowlist of domains (may be unrestricted) */
+    struct nc_list git_remotes; /* allowlist of remote URLs git_push may push to */
     uint64_t budget_micros;   /* spending limit in micro-units (1 USD = 1,000,000) */
     struct nc_limits limits;
 };
@@ -75,7 +76,9 @@ struct nc_request {
     const char *path;        /* file operations and searches: as the client gave it */
     const char *const *argv; /* run_bash, git_*, create_pr */
     size_t argc;
-    const char *host; /* web_fetch, web_search: the host name */
+    const char *host; /* web_fetch, web_search: the host name; git_push, create_pr: the
+                         host they connect to, when known (then checked like web_fetch's) */
+    const char *remote; /* git_push: the remote URL, when known (git.push_remotes) */
 };
 
 enum nc_verdict {
@@ -98,6 +101,7 @@ enum nc_reason {
     NC_R_OBLIGATION,        /* the policy lists the operation under approvals */
     NC_R_UNINHABITABLE,     /* the policy's capabilities complete the triple (static rule) */
     NC_R_EXPOSURE,          /* the session's exposure completes the triple (dynamic rule) */
+    NC_R_REMOTE_NOT_ALLOWED, /* git.push_remotes did not match */
 };
 
 struct nc_decision {

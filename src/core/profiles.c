@@ -62,6 +62,7 @@ struct profile {
     const char *const *paths_readonly;
     const char *const *cmds_allow;
     const char *const *net_allow;
+    const char *const *git_remotes; /* git.push_remotes: the push tool's remote URLs */
     uint64_t budget_micros;
     uint64_t timeout_s;
 };
@@ -72,25 +73,25 @@ struct profile {
 /*                       r w e b g g s f c p pr */
 static const struct profile profiles[] = {
     {"read-only", "read and search the workspace; nothing else", "A---AA-----", 0,
-     UNRESTRICTED, secret_paths, protected_paths, none, none, USD(5), 3600},
+     UNRESTRICTED, secret_paths, protected_paths, none, none, none, USD(5), 3600},
     {"restrictive", "read and search at low risk, small budget, 10 minutes", "L---LL-----", 0,
-     UNRESTRICTED, secret_paths, protected_paths, none, none, USD(1) / 2, 600},
+     UNRESTRICTED, secret_paths, protected_paths, none, none, none, USD(1) / 2, 600},
     {"code-review", "read and search; web search only with approval", "A---AAL----",
-     OPS(WEB_SEARCH), UNRESTRICTED, secret_paths, protected_paths, none, UNRESTRICTED, USD(1),
+     OPS(WEB_SEARCH), UNRESTRICTED, secret_paths, protected_paths, none, UNRESTRICTED, none, USD(1),
      1800},
     {"web-research", "search the web and read; no writes, no commands, no exfiltration",
      "L---AALL---", 0, UNRESTRICTED, secret_paths, protected_paths, none, UNRESTRICTED,
-     USD(3) / 2, 2700},
+     none, USD(3) / 2, 2700},
     {"local-dev", "edit and build offline; no web, no push", "ALLLAA--L--", 0, UNRESTRICTED,
-     secret_paths, protected_paths, UNRESTRICTED, none, USD(3), 7200},
+     secret_paths, protected_paths, UNRESTRICTED, none, none, USD(3), 7200},
     {"fix-issue", "edit, build, test, commit; push and PRs only with approval", "ALLLAALLLLL",
      (nc_opset)(OPS(GIT_PUSH) | OPS(CREATE_PR)), UNRESTRICTED, secret_paths, protected_paths,
-     dev_commands, dev_domains, USD(2), 3600},
+     dev_commands, dev_domains, UNRESTRICTED, USD(2), 3600},
     {"release", "build and publish without web input; push and PRs only with approval",
      "ALLLAA--LLL", (nc_opset)(OPS(GIT_PUSH) | OPS(CREATE_PR)), UNRESTRICTED, secret_paths,
-     protected_paths, UNRESTRICTED, dev_domains, USD(5), 7200},
+     protected_paths, UNRESTRICTED, dev_domains, UNRESTRICTED, USD(5), 7200},
     {"full", "every capability; exfiltration still gated by the uninhabitable-state rule",
-     "AAAAAAAAAAA", 0, UNRESTRICTED, none, protected_paths, UNRESTRICTED, UNRESTRICTED, USD(10),
+     "AAAAAAAAAAA", 0, UNRESTRICTED, none, protected_paths, UNRESTRICTED, UNRESTRICTED, UNRESTRICTED, USD(10),
      14400},
 };
 
@@ -142,7 +143,8 @@ int nc_profile_load_index(size_t i, struct nc_policy *out)
         fill(&out->paths_untrusted, NC_LIST_PATHS, none) < 0 ||
         fill(&out->cmds_allow, NC_LIST_COMMANDS, d->cmds_allow) < 0 ||
         fill(&out->cmds_deny, NC_LIST_COMMANDS, denied_commands) < 0 ||
-        fill(&out->net_allow, NC_LIST_DOMAINS, d->net_allow) < 0)
+        fill(&out->net_allow, NC_LIST_DOMAINS, d->net_allow) < 0 ||
+        fill(&out->git_remotes, NC_LIST_URLS, d->git_remotes) < 0)
         return -1;
     out->budget_micros = d->budget_micros;
     out->limits.timeout_s = d->timeout_s;

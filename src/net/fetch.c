@@ -248,12 +248,14 @@ static int fail(struct nc_fetch_result *r, const char *kind, const char *fmt, ..
 
 /* One request through the gateway at `proxy` (socks5h://localhost/PATH).  Returns the curl
  * result; fills the status, the SOCKS5 error and the redirect target (if any). */
-static CURLcode one_request(struct hop *h, const char *url, const char *proxy, long timeout_ms,
-                            long *status, long *px_err, char *location, size_t locsz)
+static CURLcode one_request(struct hop *h, const char *url, bool https, const char *proxy,
+                            long timeout_ms, long *status, long *px_err, char *location,
+                            size_t locsz)
 {
     CURL *c = lc.easy_init();
     struct curl_slist *hdrs = NULL;
-    char accept[160];
+    char accept[160], ctype[160];
+    char *auth = NULL;
     char *loc = NULL;
     CURLcode rc;
 
@@ -265,6 +267,25 @@ static CURLcode one_request(struct hop *h, const char *url, const char *proxy, l
     if (h->o->accept != NULL) {
         snprintf(accept, sizeof(accept), "Accept: %s", h->o->accept);
         hdrs = lc.slist_append(NULL, accept);
+    }
+    if (h->o->post_body != NULL) {
+        snprintf(ctype, sizeof(ctype), "Content-Type: %s",
+                 h->o->post_type != NULL ? h->o->post_type : "application/octet-stream");
+        hdrs = lc.slist_append(hdrs, ctype);
+        /* no "Expect: 100-continue" round trip */
+        hdrs = lc.slist_append(hdrs, "Expect:");
+        lc.easy_setopt(c, CURLOPT_POST, 1L);
+        lc.easy_setopt(c, CURLOPT_POSTFIELDS, h->o->post_body);
+        lc.easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)h->o->post_len);
+    }
+    /* A credential never crosses the network in clear text. */
+    if (h->o->authorization != NULL && https) {
+        size_t al = strlen(h->o->authorization) + sizeof("Authorization: ");
+        auth = malloc(al);
+        if (auth != NULL) {
+            snprintf(auth, al, "Authorization: %s", h->o->authorization);
+            hdrs = lc.slist_append(hdrs, auth);
+        }
     }
     lc.easy_setopt(c, CURLOPT_URL, url);
     /* Only http and https, for the request and any redirect (which is not followed here). */
@@ -298,6 +319,10 @@ static CURLcode one_request(struct hop *h, const char *url, const char *proxy, l
         snprintf(location, locsz, "%s", loc);
     lc.easy_cleanup(c);
     lc.slist_free_all(hdrs);
+    if (auth != NULL) {
+        explicit_bzero(auth, strlen(auth));
+        free(auth);
+    }
     return rc;
 }
 
@@ -446,7 +471,8 @@ int nc_fetch(const char *url, const struct nc_fetch_opts *o, struct nc_fetch_res
         h.truncated = false;
         h.content_type[0] = '\0';
         r->requests++;
-        rc = one_request(&h, cur, proxy, left, &status, &px, location, sizeof(location));
+        rc = one_request(&h, cur, u.https, proxy, left, &status, &px, location,
+                         sizeof(location));
         if (rc != CURLE_OK && is_socks_reply(px)) {
             /* The gateway refused the connection: the destination was never reached. */
             const char *why = socks_reason(px);
@@ -480,7 +506,7 @@ int nc_fetch(const char *url, const struct nc_fetch_opts *o, struct nc_fetch_res
             fail(r, "network_error", "fetching from %s failed: %s", u.host, lc.easy_strerror(rc));
             goto out;
         }
-        if (status >= 300 && status < 400 && location[0] != '\0') {
+        if (status >= 300 && status < 400 && location[0] != '\0' && o->post_body == NULL) {
             if (r->nredirects == NC_FETCH_MAX_REDIRECTS) {
                 fail(r, "too_many_redirects", "more than %d redirects", NC_FETCH_MAX_REDIRECTS);
                 goto out;

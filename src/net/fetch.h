@@ -35,6 +35,15 @@ struct nc_fetch_opts {
     unsigned timeout_ms;    /* for all hops together */
     const char *accept;     /* the Accept field, or NULL */
     const atomic_bool *cancelled; /* polled during the transfer; may be NULL */
+    /* A POST instead of a GET (create_pr): the body and its Content-Type.  A POST never
+     * follows a redirect: a 3xx is the result (status), not a new request. */
+    const char *post_body;
+    size_t post_len;
+    const char *post_type;
+    /* The Authorization field's value, or NULL.  Sent only over https (never in clear text)
+     * and only to the first URL (a POST follows no redirect).  The caller keeps it out of
+     * every message, log and audit record. */
+    const char *authorization;
 };
 
 struct nc_fetch_result {
@@ -63,7 +72,7 @@ struct nc_fetch_result {
 /* Fills gateway_socket / gateway_proxy from NUCLEUS_EGRESS_SOCKET and NUCLEUS_EGRESS_PROXY
  * (empty values are unset). */
 void nc_fetch_gateway_from_env(struct nc_fetch_opts *o);
-/* Performs the GET.  Returns 0 with r filled (check r->kind), or -1 with err for an internal
+/* Performs the GET (or the POST).  Returns 0 with r filled (check r->kind), or -1 with err for an internal
  * failure (out of memory, libcurl cannot start).  nc_fetch_result_free releases r->body. */
 int nc_fetch(const char *url, const struct nc_fetch_opts *o, struct nc_fetch_result *r,
              struct nc_err *err);

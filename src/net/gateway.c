@@ -402,31 +402,43 @@ static void relay(struct nc_gateway *gw, int cfd, int ufd, char *b1, char *b2)
             short in_rev = p[i].revents, out_rev = p[1 - i].revents;
             if (x->done)
                 continue;
-            if (x->len == 0 && !x->eof && (in_rev & (POLLIN | POLLHUP | POLLERR))) {
-                ssize_t n = recv(x->from, x->buf, RELAY_BUF, 0);
-                if (n > 0) {
-                    x->off = 0;
-                    x->len = (size_t)n;
-                    progress = true;
-                } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-                    x->eof = true;
+            /* Move what is ready without a poll(2) per chunk: read, then write at once (the
+             * receiver is usually writable), up to 8 rounds while both sides keep up; an
+             * EAGAIN either way goes back to poll.  MSG_DONTWAIT: never block here, whatever
+             * mode the socket is in, or the other direction would starve. */
+            for (int round = 0; round < 8 && !x->done; round++) {
+                bool moved = false;
+                if (x->len == 0 && !x->eof && (in_rev & (POLLIN | POLLHUP | POLLERR))) {
+                    ssize_t n = recv(x->from, x->buf, RELAY_BUF, MSG_DONTWAIT);
+                    if (n > 0) {
+                        x->off = 0;
+                        x->len = (size_t)n;
+                        progress = moved = true;
+                        out_rev |= POLLOUT; /* try the write now; EAGAIN sends us back to poll */
+                    } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+                        x->eof = true;
+                        progress = true;
+                    }
+                }
+                if (x->len > 0 && (out_rev & (POLLOUT | POLLERR | POLLHUP))) {
+                    ssize_t n = send(x->to, x->buf + x->off, x->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+                    if (n > 0) {
+                        x->off += (size_t)n;
+                        x->len -= (size_t)n;
+                        progress = true;
+                        moved = x->len == 0; /* all written: the sender may have more */
+                    } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+                        return; /* the receiver is gone: nothing more can be delivered */
+                    }
+                }
+                if (x->eof && x->len == 0) {
+                    (void)shutdown(x->to, SHUT_WR);
+                    x->done = true;
                     progress = true;
                 }
-            }
-            if (x->len > 0 && (out_rev & (POLLOUT | POLLERR | POLLHUP))) {
-                ssize_t n = send(x->to, x->buf + x->off, x->len, MSG_NOSIGNAL);
-                if (n > 0) {
-                    x->off += (size_t)n;
-                    x->len -= (size_t)n;
-                    progress = true;
-                } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-                    return; /* the receiver is gone: nothing more can be delivered */
-                }
-            }
-            if (x->eof && x->len == 0) {
-                (void)shutdown(x->to, SHUT_WR);
-                x->done = true;
-                progress = true;
+                if (!moved)
+                    break;
+                in_rev |= POLLIN; /* read again; EAGAIN ends the rounds */
             }
         }
         if (progress)

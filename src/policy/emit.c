@@ -72,7 +72,8 @@ int nc_policy_emit_yaml(const struct nc_policy *p, FILE *f)
         put_list(f, "deny", &p->paths_deny) < 0 || put_list(f, "read_only", &p->paths_readonly) < 0 ||
         put_list(f, "untrusted", &p->paths_untrusted) < 0 || fprintf(f, "  commands:\n") < 0 ||
         put_list(f, "allow", &p->cmds_allow) < 0 || put_list(f, "deny", &p->cmds_deny) < 0 ||
-        fprintf(f, "  network:\n") < 0 || put_list(f, "allow", &p->net_allow) < 0)
+        fprintf(f, "  network:\n") < 0 || put_list(f, "allow", &p->net_allow) < 0 ||
+        fprintf(f, "  git:\n") < 0 || put_list(f, "push_remotes", &p->git_remotes) < 0)
         return -1;
     if (p->budget_micros == NC_UNLIMITED) {
         if (fprintf(f, "  budget:\n    max_usd: unlimited\n") < 0)
@@ -133,7 +134,7 @@ json_t *nc_policy_to_json(const struct nc_policy *p)
         goto fail;
     return json_pack(
         "{s:s, s:o, s:o, s:b, s:{s:o, s:o, s:o, s:o}, s:{s:o, s:o}, s:{s:o}, s:{s:o, s:o}, "
-        "s:{s:o, s:o, s:o}}",
+        "s:{s:o, s:o, s:o}, s:{s:o}}",
         "name", p->name, "capabilities", caps, "approvals", appr, "uninhabitable",
         nc_uninhabitable(nc_caps_enabled(&p->caps)), "paths", "allow",
         nc_list_to_json(&p->paths_allow), "deny", nc_list_to_json(&p->paths_deny), "read_only",
@@ -145,7 +146,8 @@ json_t *nc_policy_to_json(const struct nc_policy *p)
         limit_json(p->limits.timeout_s), "max_processes", limit_json(p->limits.max_procs),
         "memory_mib",
         limit_json(p->limits.memory_bytes == NC_UNLIMITED ? NC_UNLIMITED
-                                                          : p->limits.memory_bytes >> 20));
+                                                          : p->limits.memory_bytes >> 20),
+        "git", "push_remotes", nc_list_to_json(&p->git_remotes));
 fail:
     json_decref(caps);
     json_decref(appr);

@@ -839,6 +839,20 @@ static int parse_network(struct parser *p, struct nc_policy *pol)
     return k == MAP_END ? 0 : -1;
 }
 
+static int parse_git(struct parser *p, struct nc_policy *pol)
+{
+    static const char *const keys[] = {"push_remotes"};
+    struct map m = {.what = "spec.git", .keys = keys, .nkeys = 1, .required = 0x1u};
+    int k;
+
+    if (map_open(p, &m) < 0)
+        return -1;
+    while ((k = map_key(p, &m)) >= 0)
+        if (list_value(p, "spec.git.push_remotes", &pol->git_remotes, NC_LIST_URLS, true) < 0)
+            return -1;
+    return k == MAP_END ? 0 : -1;
+}
+
 static int parse_budget(struct parser *p, struct nc_policy *pol)
 {
     static const char *const keys[] = {"max_usd"};
@@ -884,8 +898,10 @@ static int parse_limits(struct parser *p, struct nc_policy *pol)
 static int parse_spec(struct parser *p, struct nc_policy *pol)
 {
     static const char *const keys[] = {"capabilities", "approvals", "paths", "commands",
-                                       "network",      "budget",    "limits"};
-    struct map m = {.what = "spec", .keys = keys, .nkeys = 7, .required = 0x7fu};
+                                       "network",      "budget",    "limits",
+                                       "git"};
+    /* git is optional (default: push_remotes []); the first seven are required */
+    struct map m = {.what = "spec", .keys = keys, .nkeys = 8, .required = 0x7fu};
     int k;
 
     if (map_open(p, &m) < 0)
@@ -911,8 +927,11 @@ static int parse_spec(struct parser *p, struct nc_policy *pol)
         case 5:
             rc = parse_budget(p, pol);
             break;
-        default:
+        case 6:
             rc = parse_limits(p, pol);
+            break;
+        default:
+            rc = parse_git(p, pol);
             break;
         }
         if (rc < 0)
@@ -1011,6 +1030,7 @@ int nc_policy_parse_yaml(const char *buf, size_t len, const char *source, struct
     if (pol == NULL)
         return nc_err_set(err, ENOMEM, "%s:1:1: out of memory", p.source);
     nc_list_init(&pol->paths_untrusted, NC_LIST_PATHS, false); /* optional: default [] */
+    nc_list_init(&pol->git_remotes, NC_LIST_URLS, false);      /* optional: default [] */
 
     if (!yaml_parser_initialize(&p.yp))
         return nc_err_set(err, ENOMEM, "%s:1:1: out of memory", p.source);

@@ -38,6 +38,8 @@ struct nc_dispatch {
     char *exe;
     int root_fd;
     bool openat2_disabled;
+    const char *const *exec_opts;
+    size_t nexec_opts;
     struct nc_authority auth;
     struct nc_cost_model cost;
     uint64_t wait_s;
@@ -89,6 +91,8 @@ struct nc_dispatch *nc_dispatch_new(const struct nc_dispatch_config *cfg, struct
     d->cost = cfg->cost;
     d->wait_s = cfg->approval_wait_s;
     d->openat2_disabled = cfg->openat2_disabled;
+    d->exec_opts = cfg->exec_opts;
+    d->nexec_opts = cfg->nexec_opts;
     return d;
 fail:
     if (d->root_fd >= 0)
@@ -525,6 +529,8 @@ json_t *nc_dispatch_call(struct nc_dispatch *d, const char *name, json_t *args,
         .nucleus_exe = d->exe,
         .spawn = d->auth.spawn,
         .spawn_ctx = d->auth.ctx,
+        .exec_opts = d->exec_opts,
+        .nexec_opts = d->nexec_opts,
     };
     struct nc_tool_plan plan;
     struct nc_tool_output out = {0};
@@ -577,7 +583,8 @@ json_t *nc_dispatch_call(struct nc_dispatch *d, const char *name, json_t *args,
         req.path = plan.path;
     req.argv = plan.argc > 0 ? plan.argv : NULL;
     req.argc = plan.argc;
-    req.host = plan.host[0] != '\0' ? plan.host : NULL; /* web_fetch, web_search */
+    req.host = plan.host[0] != '\0' ? plan.host : NULL; /* web tools, git_push, create_pr */
+    req.remote = plan.remote[0] != '\0' ? plan.remote : NULL; /* git_push */
     exposure = exposure_for_decision(d);
     nc_decide(d->policy, &exposure, &req, &dec);
     if (op_takes_path(plan.op))

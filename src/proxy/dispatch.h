@@ -30,6 +30,10 @@ struct nc_dispatch_config {
     uint64_t approval_wait_s; /* 0: do not wait, return approval_required at once */
     const char *nucleus_exe;  /* the nucleus binary, for the nested sandbox of run */
     bool openat2_disabled;    /* tests: force the resolver fallback */
+    /* nucleus exec options for nested pods' egress gateways (borrowed: must outlive the
+     * dispatcher); see nested.h */
+    const char *const *exec_opts;
+    size_t nexec_opts;
 };
 
 struct nc_dispatch;

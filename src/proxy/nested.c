@@ -119,7 +119,9 @@ int nc_spawn_in_pod(const struct nc_spawn_opts *o, struct nc_spawn_result *r, st
     pfd = policy_memfd(o->policy, err);
     if (pfd < 0)
         return -1;
-    argv = calloc(o->argc + 16, sizeof(*argv));
+    if (o->nexec_opts > NC_SPAWN_EXEC_OPTS)
+        return nc_err_set(err, EINVAL, "spawn: too many exec options");
+    argv = calloc(o->argc + 16 + o->nexec_opts, sizeof(*argv));
     so.buf = malloc(NC_SPAWN_OUTPUT_CAP + 1);
     se.buf = malloc(NC_SPAWN_OUTPUT_CAP + 1);
     if (argv == NULL || so.buf == NULL || se.buf == NULL) {
@@ -138,6 +140,8 @@ int nc_spawn_in_pod(const struct nc_spawn_opts *o, struct nc_spawn_result *r, st
     argv[n++] = timeout;
     argv[n++] = "--quiet";
     argv[n++] = parent_opt;
+    for (size_t i = 0; i < o->nexec_opts; i++)
+        argv[n++] = o->exec_opts[i];
     argv[n++] = "--";
     if (o->cwd != NULL && strcmp(o->cwd, ".") != 0 && o->cwd[0] != '\0') {
         /* The pod starts in the workspace; env(1) changes into the (already validated,

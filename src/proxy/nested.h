@@ -29,7 +29,14 @@ struct nc_spawn_opts {
     const atomic_bool *cancelled;  /* may be NULL */
     void (*progress)(void *arg, uint64_t done, uint64_t total, const char *message);
     void *progress_arg;
+    /* Options for the pod's egress gateway, passed to `nucleus exec` as given (pairs such
+     * as "--hosts-file", FILE; at most NC_SPAWN_EXEC_OPTS entries); set by the operator
+     * who starts the proxy (nucleus proxy --allow-network, --egress-ports, --hosts-file),
+     * never by a tool call. */
+    const char *const *exec_opts;
+    size_t nexec_opts;
 };
+#define NC_SPAWN_EXEC_OPTS 40u
 
 struct nc_spawn_result {
     int exit_code;      /* the command's status, 128+signal, 124 timeout, 125 no pod */

@@ -7,7 +7,7 @@
 static const struct nc_tool *const all[] = {
     &nc_tool_read, &nc_tool_write,      &nc_tool_edit,      &nc_tool_glob,
     &nc_tool_grep, &nc_tool_run,        &nc_tool_git_commit, &nc_tool_web_fetch,
-    &nc_tool_web_search,
+    &nc_tool_web_search, &nc_tool_git_push, &nc_tool_create_pr,
 };
 
 const struct nc_tool *const *nc_tools_all(size_t *count)

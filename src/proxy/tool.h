@@ -42,6 +42,9 @@ struct nc_tool_env {
     int (*spawn)(void *ctx, const struct nc_spawn_opts *o, struct nc_spawn_result *r,
                  struct nc_err *err);
     void *spawn_ctx;
+    /* The operator's options for nested pods' egress gateways (nested.h, exec_opts). */
+    const char *const *exec_opts;
+    size_t nexec_opts;
 };
 
 /* A validated call, produced by a tool's plan() and consumed by its exec().  The pipeline reads
@@ -57,6 +60,8 @@ struct nc_tool_plan {
     /* web_fetch / web_search: the host the policy decides on (network.allow), lowercase;
      * "" for other tools.  The pipeline passes it as nc_request.host. */
     char host[NC_DOMAIN_MAX + 1];
+    /* git_push: the remote URL the policy decides on (git.push_remotes); "" otherwise */
+    char remote[NC_ITEM_MAX + 1];
     /* run / git_commit: the argv the policy decides on (pointers into args or argv_store) */
     const char *argv[NC_TOOL_ARGV_MAX];
     size_t argc;
@@ -101,7 +106,8 @@ struct nc_tool {
 
 /* The built-in tools, in tools/list order. */
 extern const struct nc_tool nc_tool_read, nc_tool_write, nc_tool_edit, nc_tool_glob,
-    nc_tool_grep, nc_tool_run, nc_tool_git_commit, nc_tool_web_fetch, nc_tool_web_search;
+    nc_tool_grep, nc_tool_run, nc_tool_git_commit, nc_tool_web_fetch, nc_tool_web_search,
+    nc_tool_git_push, nc_tool_create_pr;
 const struct nc_tool *const *nc_tools_all(size_t *count);
 const struct nc_tool *nc_tool_find(const char *name);
 

@@ -1074,6 +1074,83 @@ static void path_matching_returns_first_index(void **state)
     free(l);
 }
 
+
+/* git.push_remotes: one spelling per URL, exact entries and '/'-ended prefixes. */
+static void url_entries_checked_and_matched(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "",                                   /* empty */
+        "git.example.com/o/r.git",            /* no scheme */
+        "ssh://git.example.com/o/r.git",      /* not through the gateway */
+        "HTTPS://git.example.com/o/r.git",    /* one spelling: lowercase scheme */
+        "https://Git.example.com/o/r.git",    /* ... and host */
+        "https://u@git.example.com/o/r.git",  /* userinfo hides the host */
+        "https://git.example.com",            /* no path */
+        "https://git.example.com:0/o/",       /* port 0 */
+        "https://git.example.com:08/o/",      /* leading zero */
+        "https://git.example.com:65536/o/",   /* too large */
+        "https://git.example.com:/o/",        /* empty port */
+        "https://[::1]/o/r.git",              /* address literal */
+        "https://*.example.com/o/",           /* no wildcard hosts */
+        "https://127.1/o/",                   /* a second spelling of 127.0.0.1 */
+        "https://git.example.com//o",         /* empty segment */
+        "https://git.example.com/o/../x",     /* dot-dot */
+        "https://git.example.com/./o",        /* dot */
+        "https://git.example.com/o/..",       /* dot-dot at the end */
+        "https://git.example.com/o%2F..%2Fx", /* percent-encoding */
+        "https://git.example.com/o?x=1",      /* query */
+        "https://git.example.com/o#f",        /* fragment */
+        "https://git.example.com/o r",        /* space */
+        "https://git.example.com/o\tr",      /* control */
+        "https://git.example.com/o\\r",     /* backslash */
+    };
+    for (size_t i = 0; i < ARGC(bad); i++)
+        if (nc_list_check_item(NC_LIST_URLS, bad[i]) == NULL)
+            fail_msg("accepted %s", bad[i]);
+    assert_null(nc_list_check_item(NC_LIST_URLS, "https://git.example.com/"));
+    assert_null(nc_list_check_item(NC_LIST_URLS, "http://127.0.0.4:8080/r.git"));
+    assert_null(nc_list_check_item(NC_LIST_URLS, "https://git.example.com/O/R-1_x.~+.git"));
+
+    struct nc_list *l = LIST(NC_LIST_URLS, "https://git.example.com/o/r.git",
+                             "https://git.example.com/team/");
+    assert_int_equal(nc_list_match_url(l, "https://git.example.com/o/r.git"), 0);
+    assert_int_equal(nc_list_match_url(l, "https://git.example.com/team/a.git"), 1);
+    assert_int_equal(nc_list_match_url(l, "https://git.example.com/team/x/y"), 1);
+    assert_int_equal(nc_list_match_url(l, "https://git.example.com/team"), -1);
+    assert_int_equal(nc_list_match_url(l, "https://git.example.com/teamx/a.git"), -1);
+    assert_int_equal(nc_list_match_url(l, "https://git.example.com/o/r"), -1);
+    assert_int_equal(nc_list_match_url(l, "https://git.example.com/o/r.git/"), -1);
+    assert_int_equal(nc_list_match_url(l, "http://git.example.com/o/r.git"), -1);
+    assert_int_equal(nc_list_match_url(l, "https://git.example.com:443/o/r.git"), -1);
+    assert_int_equal(nc_list_match_url(l, "https://git.example.com/team/../o/x.git"), -1);
+    assert_int_equal(nc_list_match_url(l, "https://git.example.com/team/%2e%2e/x"), -1);
+    assert_int_equal(nc_list_match_url(l, "https://GIT.example.com/o/r.git"), -1);
+    assert_int_equal(nc_list_match_url(l, "https://x@git.example.com/o/r.git"), -1);
+    char host[64];
+    assert_int_equal(nc_url_entry_host("https://git.example.com:8443/o/", host, sizeof(host)), 0);
+    assert_string_equal(host, "git.example.com");
+    assert_int_equal(nc_url_entry_host("https://x@git.example.com/o/", host, sizeof(host)), -1);
+    assert_int_equal(nc_url_entry_host("https://git.example.com/o/", host, 4), -1);
+
+    /* meet keeps what both sides admit: a prefix narrows to the exact entry under it */
+    struct nc_list *m = LIST(NC_LIST_URLS, "https://git.example.com/team/a.git",
+                             "https://other.example.com/x.git");
+    struct nc_list *out = list_new(NC_LIST_URLS, false);
+    const char *why = NULL;
+    assert_int_equal(nc_allow_meet(l, m, out, &why), 0);
+    assert_int_equal(out->count, 1);
+    assert_string_equal(nc_list_item(out, 0), "https://git.example.com/team/a.git");
+    assert_true(nc_allow_leq(out, l));
+    assert_false(nc_allow_leq(l, out));
+    struct nc_list *all = list_new(NC_LIST_URLS, true);
+    assert_int_equal(nc_list_match_url(all, "https://anything.example/x"), NC_LIST_MATCH_ALL);
+    free(l);
+    free(m);
+    free(out);
+    free(all);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1132,6 +1209,7 @@ int main(void)
         cmocka_unit_test(domain_matching_refuses_malformed_hosts),
         cmocka_unit_test(domain_matching_addresses_only_exactly),
         cmocka_unit_test(path_matching_returns_first_index),
+        cmocka_unit_test(url_entries_checked_and_matched),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

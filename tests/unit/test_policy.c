@@ -336,6 +336,58 @@ static void decide_host_allowlist(void **state)
     free(p);
 }
 
+
+/* git_push and create_pr as the tools ask: the command rules, then the host against
+ * network.allow and the remote against git.push_remotes; without a host or remote (a
+ * command), only the command rules. */
+static void decide_push_host_and_remote(void **state)
+{
+    (void)state;
+    struct nc_policy *p = pol_dev();
+    const char *push[] = {"git", "push", "https://git.example.com/o/r.git", "refs/heads/a:refs/heads/a"};
+    const char *pr[] = {"gh", "pr", "create", "--base", "main", "--head", "a"};
+    struct nc_request r = {.op = NC_OP_GIT_PUSH, .argv = push, .argc = ARGC(push),
+                           .host = "git.example.com", .remote = push[2]};
+    SET_LIST(&p->net_allow, "git.example.com", "api.example.com");
+    SET_LIST(&p->git_remotes, "https://git.example.com/o/");
+    nc_decide(p, NULL, &r, &dec);
+    ASSERT_DECISION(&dec, NC_ALLOW, NC_R_OK);
+    assert_string_equal(dec.rule, "https://git.example.com/o/");
+    r.remote = "https://git.example.com/other/r.git";
+    nc_decide(p, NULL, &r, &dec);
+    ASSERT_DECISION(&dec, NC_DENY, NC_R_REMOTE_NOT_ALLOWED);
+    r.remote = "https://git.example.com/o/../other/r.git";
+    nc_decide(p, NULL, &r, &dec);
+    ASSERT_DECISION(&dec, NC_DENY, NC_R_REMOTE_NOT_ALLOWED);
+    r.remote = push[2];
+    r.host = "evil.example.net";
+    nc_decide(p, NULL, &r, &dec);
+    ASSERT_DECISION(&dec, NC_DENY, NC_R_HOST_NOT_ALLOWED);
+    /* the command rules come first */
+    SET_LIST(&p->cmds_deny, "git push");
+    r.host = "git.example.com";
+    nc_decide(p, NULL, &r, &dec);
+    ASSERT_DECISION(&dec, NC_DENY, NC_R_CMD_DENIED);
+    nc_list_init(&p->cmds_deny, NC_LIST_COMMANDS, false);
+    /* exposure still gates the push */
+    struct nc_exposure e = {.legs = NC_LEG_PRIVATE | NC_LEG_UNTRUSTED};
+    nc_decide(p, &e, &r, &dec);
+    ASSERT_DECISION(&dec, NC_NEEDS_APPROVAL, NC_R_EXPOSURE);
+    /* an empty push_remotes admits no remote */
+    nc_list_init(&p->git_remotes, NC_LIST_URLS, false);
+    nc_decide(p, NULL, &r, &dec);
+    ASSERT_DECISION(&dec, NC_DENY, NC_R_REMOTE_NOT_ALLOWED);
+    /* create_pr: the host only */
+    struct nc_request q = {.op = NC_OP_CREATE_PR, .argv = pr, .argc = ARGC(pr),
+                           .host = "api.example.com"};
+    nc_decide(p, NULL, &q, &dec);
+    ASSERT_DECISION(&dec, NC_ALLOW, NC_R_OK);
+    q.host = "git.example.com.evil.net";
+    nc_decide(p, NULL, &q, &dec);
+    ASSERT_DECISION(&dec, NC_DENY, NC_R_HOST_NOT_ALLOWED);
+    free(p);
+}
+
 static void decide_obligations_after_object_rules(void **state)
 {
     (void)state;
@@ -1043,7 +1095,7 @@ static void verdict_and_reason_names(void **state)
     assert_string_equal(nc_verdict_name(NC_NEEDS_APPROVAL), "needs_approval");
     assert_string_equal(nc_verdict_name(NC_DENY), "denied");
     assert_string_equal(nc_verdict_name((enum nc_verdict)9), "invalid");
-    for (int r = NC_R_OK; r <= NC_R_EXPOSURE; r++) {
+    for (int r = NC_R_OK; r <= NC_R_REMOTE_NOT_ALLOWED; r++) {
         const char *n = nc_reason_name((enum nc_reason)r);
         assert_string_not_equal(n, "invalid");
         assert_string_not_equal(nc_reason_text((enum nc_reason)r), "invalid");
@@ -1070,6 +1122,7 @@ int main(void)
         cmocka_unit_test(decide_commands_deny_beats_allow),
         cmocka_unit_test(decide_empty_command_allowlist_allows_nothing),
         cmocka_unit_test(decide_host_allowlist),
+        cmocka_unit_test(decide_push_host_and_remote),
         cmocka_unit_test(decide_obligations_after_object_rules),
         cmocka_unit_test(decide_static_uninhabitable_gate),
         cmocka_unit_test(decide_dynamic_exposure_gate),

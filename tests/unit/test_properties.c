@@ -304,6 +304,17 @@ static const char *const domain_entries[] = {
     "example.com", "*.example.com", "api.example.com", "*.api.example.com", "github.com",
     "*.github.com", "x.api.example.com", "evil.com", "*.com", "y.example.com",
 };
+static const char *const url_entries[] = {
+    "https://git.example.com/o/r.git", "https://git.example.com/o/", "https://git.example.com/",
+    "https://git.example.com/o/r",     "http://git.example.com/o/",  "https://git.example.com:8443/o/",
+    "https://git.example.com/oo/",     "https://evil.com/o/r.git",
+};
+static const char *const urls[] = {
+    "https://git.example.com/o/r.git",  "https://git.example.com/o/x.git", "https://git.example.com/oo",
+    "https://git.example.com/o/../x",   "https://git.example.com/o%2fx",   "http://git.example.com/o/r.git",
+    "https://git.example.com:8443/o/r", "https://evil.com/o/r.git",        "https://GIT.example.com/o/r.git",
+    "https://git.example.com/o",        "https://git.example.com/o/r",     "https://u@git.example.com/o/r",
+};
 static const char *const hosts[] = {
     "example.com",  "api.example.com", "x.api.example.com", "y.example.com", "github.com",
     "api.github.com", "evil.com",      "a.evil.com",        "EXAMPLE.COM",   "Api.Example.Com",
@@ -363,6 +374,10 @@ static void rlist_n(struct nc_list *l, enum nc_list_kind kind, unsigned unrestri
         pool = cmd_entries;
         pn = N_ELEMS(cmd_entries);
         break;
+    case NC_LIST_URLS:
+        pool = url_entries;
+        pn = N_ELEMS(url_entries);
+        break;
     case NC_LIST_DOMAINS:
     default:
         pool = domain_entries;
@@ -389,6 +404,7 @@ struct sample {
     char path[128];
     struct rargv argv;
     const char *host;
+    const char *url;
 };
 
 static void rsample(struct sample *s)
@@ -396,6 +412,7 @@ static void rsample(struct sample *s)
     rpath(s->path, sizeof(s->path));
     s->argv = rargv();
     s->host = hosts[rn(N_ELEMS(hosts))];
+    s->url = urls[rn(N_ELEMS(urls))];
 }
 
 static bool admits(const struct nc_list *l, const struct sample *s)
@@ -407,6 +424,8 @@ static bool admits(const struct nc_list *l, const struct sample *s)
         return nc_list_match_argv_prefix(l, s->argv.w, s->argv.n) != -1;
     case NC_LIST_DOMAINS:
         return nc_list_match_domain(l, s->host) != -1;
+    case NC_LIST_URLS:
+        return nc_list_match_url(l, s->url) != -1;
     }
     return false;
 }
@@ -420,6 +439,8 @@ static bool denies(const struct nc_list *l, const struct sample *s)
         return nc_list_match_argv_deny(l, s->argv.w, s->argv.n) != -1;
     case NC_LIST_DOMAINS:
         return nc_list_match_domain(l, s->host) != -1;
+    case NC_LIST_URLS:
+        return nc_list_match_url(l, s->url) != -1;
     }
     return false;
 }
@@ -453,14 +474,15 @@ static int lists_teardown(void **state)
     return 0;
 }
 
-static const enum nc_list_kind kinds[] = {NC_LIST_PATHS, NC_LIST_COMMANDS, NC_LIST_DOMAINS};
+static const enum nc_list_kind kinds[] = {NC_LIST_PATHS, NC_LIST_COMMANDS, NC_LIST_DOMAINS,
+                                          NC_LIST_URLS};
 
 static void allow_meet_is_sound_and_below_both(void **state)
 {
     (void)state;
     const char *why = NULL;
     for (unsigned i = 0; i < LIST_ITER; i++) {
-        enum nc_list_kind k = kinds[i % 3];
+        enum nc_list_kind k = kinds[i % 4];
         rlist(la, k, true);
         rlist(lb, k, true);
         assert_int_equal(nc_allow_meet(la, lb, lm, &why), 0);
@@ -484,7 +506,7 @@ static void allow_leq_and_covers_are_sound(void **state)
     const char *why = NULL;
     unsigned leq_true = 0;
     for (unsigned i = 0; i < LIST_ITER; i++) {
-        enum nc_list_kind k = kinds[i % 3];
+        enum nc_list_kind k = kinds[i % 4];
         rlist(la, k, true);
         rlist(lb, k, true);
         bool leq = nc_allow_leq(la, lb);
@@ -519,7 +541,7 @@ static void allow_meet_commutative_and_idempotent(void **state)
     (void)state;
     const char *why = NULL;
     for (unsigned i = 0; i < LIST_ITER; i++) {
-        enum nc_list_kind k = kinds[i % 3];
+        enum nc_list_kind k = kinds[i % 4];
         rlist(la, k, true);
         rlist(lb, k, true);
         assert_int_equal(nc_allow_meet(la, lb, lm, &why), 0);
@@ -559,7 +581,7 @@ static void allow_meet_associativity_does_not_hold(void **state)
 
     unsigned differ = 0;
     for (unsigned i = 0; i < LIST_ITER; i++) {
-        enum nc_list_kind k = kinds[i % 3];
+        enum nc_list_kind k = kinds[i % 4];
         rlist(la, k, true);
         rlist(lb, k, true);
         rlist(lc, k, true);
@@ -605,7 +627,7 @@ static void allow_meet_is_not_the_greatest_lower_bound(void **state)
     assert_false(nc_allow_leq(lc, lm));
     /* it does hold when one side covers the other wholesale */
     for (unsigned i = 0; i < LIST_ITER; i++) {
-        enum nc_list_kind k = kinds[i % 3];
+        enum nc_list_kind k = kinds[i % 4];
         rlist(la, k, true);
         rlist(lb, k, true);
         assert_int_equal(nc_allow_meet(la, lb, lm, &why), 0);
@@ -629,7 +651,7 @@ static void allow_leq_is_a_preorder_not_a_partial_order(void **state)
     assert_true(nc_allow_leq(la, lb) && nc_allow_leq(lb, la));
     assert_false(nc_list_eq(la, lb));
     for (unsigned i = 0; i < LIST_ITER; i++) {
-        enum nc_list_kind k = kinds[i % 3];
+        enum nc_list_kind k = kinds[i % 4];
         rlist(la, k, true);
         rlist(lb, k, true);
         rlist(lc, k, true);
@@ -650,7 +672,7 @@ static void allow_join_is_union(void **state)
     (void)state;
     const char *why = NULL;
     for (unsigned i = 0; i < LIST_ITER; i++) {
-        enum nc_list_kind k = kinds[i % 3];
+        enum nc_list_kind k = kinds[i % 4];
         rlist(la, k, true);
         rlist(lb, k, true);
         assert_int_equal(nc_allow_join(la, lb, lm, &why), 0);
@@ -761,6 +783,7 @@ static void rpolicy(struct nc_policy *p, bool normalize)
     rlist_n(&p->cmds_allow, NC_LIST_COMMANDS, 3, 6);
     rlist_n(&p->cmds_deny, NC_LIST_COMMANDS, 0, 2);
     rlist_n(&p->net_allow, NC_LIST_DOMAINS, 3, 6);
+    rlist_n(&p->git_remotes, NC_LIST_URLS, 3, 4);
     p->budget_micros = rlimit();
     p->limits.timeout_s = rlimit();
     p->limits.max_procs = rlimit();

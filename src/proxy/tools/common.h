@@ -139,6 +139,11 @@ bool nc_tool_has_component(const char *path, const char *name);
 bool nc_tool_is_binary(const char *data, size_t n);
 #define NC_TOOL_BINARY_PROBE 8192u /* bytes inspected for a NUL */
 
+/* 0 when s[0..len) is a plain branch name (letters, digits, -_./; no "..", no component
+ * starting with '.', not starting with '-' or '/', not ending with '/', '.' or ".lock", not
+ * HEAD), else -1 with *why.  git_push and create_pr. */
+int nc_git_branch_check(const char *s, size_t len, const char **why);
+
 /* grep's worker count (0 = automatic, 2..4); for tests comparing parallel and serial runs. */
 void nc_grep_set_workers(unsigned n);
 /* grep's whole-file candidate scan (on by default); for tests comparing it with matching

@@ -158,6 +158,8 @@ static int commit_exec(const struct nc_tool_env *env, struct nc_tool_plan *plan,
         .cancelled = env->cancelled,
         .progress = env->progress,
         .progress_arg = env->progress_arg,
+        .exec_opts = env->exec_opts,
+        .nexec_opts = env->nexec_opts,
     };
     if ((env->spawn != NULL ? env->spawn(env->spawn_ctx, &o, &r, err)
                            : nc_spawn_in_pod(&o, &r, err)) < 0)

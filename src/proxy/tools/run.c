@@ -221,6 +221,8 @@ static int run_exec(const struct nc_tool_env *env, struct nc_tool_plan *plan,
         .cancelled = env->cancelled,
         .progress = env->progress,
         .progress_arg = env->progress_arg,
+        .exec_opts = env->exec_opts,
+        .nexec_opts = env->nexec_opts,
     };
     struct nc_spawn_result r;
     _cleanup_free_ char *so = NULL, *se = NULL;

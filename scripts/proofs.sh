@@ -118,6 +118,10 @@ for m in $MODULES; do
     case " $QUEUE " in *" $m "*) ;; *) QUEUE="$QUEUE $m" ;; esac
 done
 
+# Public functions the driver does not call yet, each named in proofs/README.md with what
+# checks it instead.  Any other public function EVA never reaches fails its file.
+EVA_NOT_COVERED="nc_glob_prepare nc_glob_prep_match nc_glob_prep_match_name nc_glob_prep_may_match_below"
+
 # Precision: -eva-precision 3 plus the relational domains (octagons relate an index to a
 # length, e.g. o + len <= outsz in nc_path_normalize) and more states (slevel) for the functions
 # whose loops walk strings or lists.  Sound at any setting; these only decide how many false
@@ -278,11 +282,20 @@ for f in $FILES; do
         if (q[n] == b ".c" || q[n] == b ".h") print }' "$OUT/eva.alarms")
     # Public functions: definitions at the start of a line, not static.
     missing=""
+    uncovered=""
     # shellcheck disable=SC2013 # one function name per word
     for fn in $(grep -E '^[A-Za-z_][A-Za-z_0-9 \*]*[ \*](nc_[A-Za-z_0-9]*)\(' "$f" | grep -v '^static' |
         grep -v ';[[:space:]]*$' | sed -E 's/^.*[ \*](nc_[A-Za-z_0-9]*)\(.*/\1/' | sort -u); do
-        grep -qx "$fn" "$OUT/eva.reached" || missing="$missing $fn"
+        if grep -qx "$fn" "$OUT/eva.reached"; then
+            :
+        elif printf '%s\n' $EVA_NOT_COVERED | grep -qx "$fn"; then
+            uncovered="$uncovered $fn"
+        else
+            missing="$missing $fn"
+        fi
     done
+    [ -n "$uncovered" ] &&
+        echo "$f: not analysed by EVA (listed in EVA_NOT_COVERED; proofs/README.md):$uncovered" | diag
     if [ -n "$alarms" ]; then
         not_ok "eva: $f $(printf '%s\n' "$alarms" | wc -l | tr -d ' ') alarm(s)"
         printf '%s\n' "$alarms" | diag

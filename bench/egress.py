@@ -93,6 +93,14 @@ paths = {
 }
 
 
+def gw_cpu():
+    """The gateway's CPU time so far (user + system), in ms: steadier than wall-clock figures
+    on a loaded machine."""
+    with open(f"/proc/{gw.pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000.0 / os.sysconf("SC_CLK_TCK")
+
+
 def curl(args, path, fmt):
     r = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", fmt, *args[:-1], args[-1] + path],
                        capture_output=True, text=True, check=True)
@@ -103,17 +111,20 @@ rows = []
 load_before = os.getloadavg()
 tput = {name: [] for name in paths}
 lat = {name: [] for name in paths}
+cpu = {name: 0.0 for name in paths}
 try:
     for _ in range(RUNS):
         for name, args in paths.items():
+            c0 = gw_cpu()
             tput[name].append(curl(args, "/big", "%{speed_download}") / (1 << 20))
+            cpu[name] += gw_cpu() - c0
     for _ in range(LAT_RUNS):
         for name, args in paths.items():
             lat[name].append(curl(args, "/small", "%{time_total}") * 1000)
     for name in paths:
         ls = sorted(lat[name])
         rows.append((name, statistics.median(tput[name]), statistics.median(ls),
-                     ls[max(0, int(len(ls) * 0.95) - 1)]))
+                     ls[max(0, int(len(ls) * 0.95) - 1)], cpu[name] / RUNS))
 finally:
     gw.terminate()
     gw.wait()
@@ -124,14 +135,15 @@ load_after = os.getloadavg()
 direct, direct_lat = rows[0][1], rows[0][2]
 print(f"{MIB} MiB download (median of {RUNS}) and set-up latency (a 1-byte response, median "
       f"and p95 of {LAT_RUNS}), loopback, curl, paths interleaved:\n")
-print("| path | throughput MiB/s | throughput vs direct | set-up median ms | set-up p95 ms "
-      "| set-up vs direct |")
-print("|---|---|---|---|---|---|")
+print("| path | throughput MiB/s | throughput vs direct | gateway CPU ms per download | "
+      "set-up median ms | set-up p95 ms | set-up vs direct |")
+print("|---|---|---|---|---|---|---|")
 worst = 100.0
-for name, t, lm, lp in rows:
+for name, t, lm, lp, c in rows:
     pct = 100.0 * t / direct
     worst = min(worst, pct)
-    print(f"| {name} | {t:.0f} | {pct:.0f} % | {lm:.2f} | {lp:.2f} | {lm / direct_lat:.2f}x |")
+    print(f"| {name} | {t:.0f} | {pct:.0f} % | {c:.0f} | {lm:.2f} | {lp:.2f} | "
+          f"{lm / direct_lat:.2f}x |")
 ncpu = os.cpu_count() or 1
 print(f"\nload average (1 min) before {load_before[0]:.2f}, after {load_after[0]:.2f}, "
       f"on {ncpu} CPUs{' (busy: figures are noisy)' if max(load_before[0], load_after[0]) > ncpu else ''}")

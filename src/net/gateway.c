@@ -358,20 +358,24 @@ static enum nc_net_reason decide_and_connect(struct conn *c, const struct nc_hos
 
 struct pipe_dir {
     int from, to;
-    char *buf;
-    size_t off, len;
-    bool eof;  /* from has reached EOF (or failed) */
-    bool done; /* EOF seen and everything written; to has been shut down for writing */
+    int pr, pw; /* a pipe between them: splice(2) moves the bytes without a copy to user space */
+    size_t len; /* bytes in the pipe */
+    bool eof;   /* from has reached EOF (or failed) */
+    bool done;  /* EOF seen and everything written; to has been shut down for writing */
 };
 
-/* Moves bytes both ways until both directions are done, an error, or idle_ms without any
- * progress.  Half-close is passed on: EOF from one side shuts the other side's write end. */
-static void relay(struct nc_gateway *gw, int cfd, int ufd, char *b1, char *b2)
+static bool again(void)
 {
-    struct pipe_dir d[2] = {
-        {.from = cfd, .to = ufd, .buf = b1},
-        {.from = ufd, .to = cfd, .buf = b2},
-    };
+    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+}
+
+/* Moves bytes both ways until both directions are done, an error, or idle_ms without any
+ * progress.  Half-close is passed on: EOF from one side shuts the other side's write end.
+ * Both sockets are non-blocking here (set by tunnel) and the pipes too, so no splice ever
+ * blocks and one slow direction never starves the other. */
+static void relay(struct nc_gateway *gw, struct pipe_dir d[2])
+{
+    int cfd = d[0].from, ufd = d[1].from;
     uint64_t idle_deadline = now_ms() + gw->idle_ms;
 
     while (!(d[0].done && d[1].done)) {
@@ -404,30 +408,29 @@ static void relay(struct nc_gateway *gw, int cfd, int ufd, char *b1, char *b2)
                 continue;
             /* Move what is ready without a poll(2) per chunk: read, then write at once (the
              * receiver is usually writable), up to 8 rounds while both sides keep up; an
-             * EAGAIN either way goes back to poll.  MSG_DONTWAIT: never block here, whatever
-             * mode the socket is in, or the other direction would starve. */
+             * EAGAIN either way goes back to poll. */
             for (int round = 0; round < 8 && !x->done; round++) {
                 bool moved = false;
                 if (x->len == 0 && !x->eof && (in_rev & (POLLIN | POLLHUP | POLLERR))) {
-                    ssize_t n = recv(x->from, x->buf, RELAY_BUF, MSG_DONTWAIT);
+                    ssize_t n = splice(x->from, NULL, x->pw, NULL, RELAY_BUF,
+                                       SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
                     if (n > 0) {
-                        x->off = 0;
                         x->len = (size_t)n;
                         progress = moved = true;
                         out_rev |= POLLOUT; /* try the write now; EAGAIN sends us back to poll */
-                    } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+                    } else if (n == 0 || !again()) {
                         x->eof = true;
                         progress = true;
                     }
                 }
                 if (x->len > 0 && (out_rev & (POLLOUT | POLLERR | POLLHUP))) {
-                    ssize_t n = send(x->to, x->buf + x->off, x->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+                    ssize_t n = splice(x->pr, NULL, x->to, NULL, x->len,
+                                       SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
                     if (n > 0) {
-                        x->off += (size_t)n;
                         x->len -= (size_t)n;
                         progress = true;
                         moved = x->len == 0; /* all written: the sender may have more */
-                    } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+                    } else if (n == 0 || !again()) {
                         return; /* the receiver is gone: nothing more can be delivered */
                     }
                 }
@@ -448,14 +451,34 @@ static void relay(struct nc_gateway *gw, int cfd, int ufd, char *b1, char *b2)
 
 static void tunnel(struct conn *c, const char *first, size_t first_len)
 {
-    _cleanup_free_ char *b1 = malloc(RELAY_BUF);
-    _cleanup_free_ char *b2 = malloc(RELAY_BUF);
     uint64_t dl = now_ms() + c->gw->idle_ms;
-    if (b1 == NULL || b2 == NULL)
-        return;
+    int p0[2] = {-1, -1}, p1[2] = {-1, -1};
+    struct pipe_dir d[2] = {
+        {.from = c->cfd, .to = c->ufd},
+        {.from = c->ufd, .to = c->cfd},
+    };
+
     if (first_len > 0 && write_all(c->ufd, first, first_len, dl) < 0)
         return;
-    relay(c->gw, c->cfd, c->ufd, b1, b2);
+    /* No pipe (descriptor limit) or no non-blocking mode: the connection ends here rather
+     * than relay with a splice that could block. */
+    if (pipe2(p0, O_CLOEXEC | O_NONBLOCK) == 0 && pipe2(p1, O_CLOEXEC | O_NONBLOCK) == 0 &&
+        set_nonblock(c->cfd) == 0 && set_nonblock(c->ufd) == 0) {
+        /* one pipe holds what one splice reads (default 64 KiB; a failure keeps that) */
+        (void)fcntl(p0[1], F_SETPIPE_SZ, (int)RELAY_BUF);
+        (void)fcntl(p1[1], F_SETPIPE_SZ, (int)RELAY_BUF);
+        d[0].pr = p0[0];
+        d[0].pw = p0[1];
+        d[1].pr = p1[0];
+        d[1].pw = p1[1];
+        relay(c->gw, d);
+    }
+    for (int i = 0; i < 2; i++) {
+        if (p0[i] >= 0)
+            (void)close(p0[i]);
+        if (p1[i] >= 0)
+            (void)close(p1[i]);
+    }
 }
 
 /* ---- HTTP --------------------------------------------------------------------------------- */

@@ -232,15 +232,20 @@ static const char *const cmd_entries[] = {
 static const char *const domain_entries[] = {
     "a.com", "*.a.com", "A.Bc.DE", "*.a.b", "x-y.z", "gh.io",
 };
+static const char *const url_entries[] = {
+    "https://h.io/o/r.git", "https://h.io/o/", "http://a.b:8080/x", "https://gh.io/", "HTTP://X/",
+};
 
 /* A list of the given kind holding entries first..first+n-1 of its catalogue (cyclically). */
 static void cat_list(struct nc_list *l, enum nc_list_kind kind, size_t first, size_t n)
 {
     const char *const *cat = kind == NC_LIST_PATHS      ? path_entries
                              : kind == NC_LIST_COMMANDS ? cmd_entries
+                             : kind == NC_LIST_URLS     ? url_entries
                                                         : domain_entries;
     size_t count = kind == NC_LIST_PATHS      ? sizeof(path_entries) / sizeof(path_entries[0])
                    : kind == NC_LIST_COMMANDS ? sizeof(cmd_entries) / sizeof(cmd_entries[0])
+                   : kind == NC_LIST_URLS     ? sizeof(url_entries) / sizeof(url_entries[0])
                                               : sizeof(domain_entries) / sizeof(domain_entries[0]);
     const char *why = NULL;
     nc_list_init(l, kind, false);
@@ -298,6 +303,8 @@ static void eva_list_queries(const struct nc_list *l, enum nc_list_kind kind)
     (void)nc_list_match_argv_prefix(l, argv, argc);
     (void)nc_list_match_argv_deny(l, argv, argc);
     (void)nc_list_match_domain(l, item);
+    (void)nc_list_match_url(l, item);
+    (void)nc_url_entry_host(item, a0, nd_size(0, sizeof(a0)));
 }
 
 static void eva_list_kind(enum nc_list_kind kind)
@@ -337,6 +344,7 @@ static void eva_list(void)
     eva_list_kind(NC_LIST_PATHS);
     eva_list_kind(NC_LIST_COMMANDS);
     eva_list_kind(NC_LIST_DOMAINS);
+    eva_list_kind(NC_LIST_URLS);
     (void)nc_list_check_item((enum nc_list_kind)nd_int(), "x");
 
     /* Capacity limits, and compositions whose result overflows them. */
@@ -358,7 +366,7 @@ static void eva_decide(const struct nc_policy *p)
 {
     struct nc_request r;
     struct nc_exposure e;
-    char root[6], path[6], host[10], a0[12], a1[8];
+    char root[6], path[6], host[10], a0[12], a1[8], remote[12];
     const char *argv[2];
 
     r.op = (enum nc_op)nd_int();
@@ -369,6 +377,7 @@ static void eva_decide(const struct nc_policy *p)
     r.argv = (const char *const *)Frama_C_nondet_ptr((void *)argv, NULL);
     r.argc = nd_size(0, 2);
     r.host = nd_string_or_null(host, sizeof(host));
+    r.remote = nd_string_or_null(remote, sizeof(remote));
     nd_bytes(&e, sizeof(e));
     nc_decide(p, (const struct nc_exposure *)Frama_C_nondet_ptr(&e, NULL), &r, &dec);
 }
@@ -386,6 +395,7 @@ static void nd_policy(struct nc_policy *p)
     cat_list(&p->cmds_allow, NC_LIST_COMMANDS, 0, 4);
     cat_list(&p->cmds_deny, NC_LIST_COMMANDS, 4, 3);
     cat_list(&p->net_allow, NC_LIST_DOMAINS, 0, 4);
+    cat_list(&p->git_remotes, NC_LIST_URLS, 0, 2);
     p->budget_micros = nd_u64();
     p->limits.timeout_s = nd_u64();
     p->limits.max_procs = nd_u64();

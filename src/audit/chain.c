@@ -502,7 +502,7 @@ int nc_audit_open(const char *path, const uint8_t *key, size_t key_len, unsigned
                 rc = nc_err_set(err, EOVERFLOW, "recovery reason too long");
                 goto fail;
             }
-            uint64_t seq;
+            uint64_t seq = 0;
             pthread_mutex_lock(&a->mu); /* no other thread has the log yet; sync_upto expects it */
             rc = append_locked(a, &ev, &seq, err);
             if (rc == 0)

@@ -230,6 +230,61 @@ subprocess.run([NUCLEUS, "ca", "issue", "--state-dir", STATE, "--id",
 got = control("ctl", tls(PC, PK), APPROVE)
 ok(os.path.exists(PC) and b"{" not in got and aid in (pending("ctl") or {}),
    "a pod SVID of the same CA is refused on the control link; no approve", got[:200])
+
+# Defence in depth: another uid that holds a stolen copy of the CLI's SVID and key, and finds
+# the socket reachable (the 0700 directories opened for the test), is refused by the kernel's
+# peer credentials before any TLS.
+STOLEN_CHILD = r"""
+import socket, ssl, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(15)
+s.connect(sys.argv[1])
+print("CONNECTED", flush=True)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+ctx.load_cert_chain(sys.argv[2], sys.argv[3])
+got = b""
+try:
+    t = ctx.wrap_socket(s)
+    t.sendall(sys.argv[4].encode() + b"\n")
+    got = t.recv(65536)
+except (ssl.SSLError, OSError):
+    pass
+print("GOT", got)
+"""
+if UID == 0:
+    import shutil
+    sd = f"{TMP}/stolen"
+    os.makedirs(sd)
+    shutil.copy(CLI_DIR + "/svid.pem", sd)
+    shutil.copy(CLI_DIR + "/svid_key.pem", sd)
+    os.chmod(sd, 0o755)
+    os.chmod(sd + "/svid_key.pem", 0o644)
+    sock = f"{RUN}/pods/ctl/control.sock"
+    opened = [TMP, RUN, RUN + "/pods", RUN + "/pods/ctl", sock]
+    saved = [(p_, os.stat(p_).st_mode & 0o7777) for p_ in opened]
+    try:
+        for p_ in opened[:-1]:
+            os.chmod(p_, 0o711)
+        os.chmod(sock, 0o777)
+
+        def drop():
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+
+        r = subprocess.run(["python3", "-c", STOLEN_CHILD, sock, sd + "/svid.pem",
+                            sd + "/svid_key.pem", json.dumps(APPROVE)], preexec_fn=drop,
+                           capture_output=True, text=True, timeout=60)
+    finally:
+        for p_, m in saved:
+            os.chmod(p_, m)
+    ok("CONNECTED" in r.stdout and "GOT b''" in r.stdout and aid in (pending("ctl") or {}),
+       "another uid with the CLI's stolen SVID is refused by SO_PEERCRED; no approve",
+       r.stdout + r.stderr)
+else:
+    ok(True, "another uid with the CLI's stolen SVID # SKIP needs root to switch uid")
 ok(pending("ctl").get(aid, {}).get("state") == "pending",
    "after every refused attempt the request is still pending", pending("ctl"))
 
@@ -291,6 +346,9 @@ ok(len(refused) >= 7 and all(x["outcome"] == "denied" for x in refused) and
    "every refusal is audited with its reason and the identity it tried", reasons)
 approvals = [json.loads(l) for l in open(f"{STATE}/audit/ctl.jsonl")
              if '"approval.approve"' in l]
+ok(UID != 0 or any(x["params"]["reason"] == "unauthorized" and x["principal"] == "" and
+                   "uid=65534" in x["params"]["peer_addr"] for x in refused),
+   "the peer-credential refusal is audited with the connecting uid", reasons)
 ok(len(approvals) == 1 and approvals[0]["principal"] == CLI_ID,
    "exactly one approve happened, by the CLI's SPIFFE ID", approvals)
 v = subprocess.run([NUCLEUS, "audit", "verify", "--key", STATE + "/audit.key",

@@ -3,6 +3,7 @@
  * control socket. */
 #include "common.h"
 
+#include "identity/mtls.h"
 #include "proxy/control.h"
 #include "util/cleanup.h"
 
@@ -18,6 +19,11 @@ static const char help_list[] =
     "Lists the operations waiting for a person's decision in every running pod of this\n"
     "user: the approval id, the pod, the operation and its exact arguments, and how long it\n"
     "has waited.  Decide with 'nucleus approve ID' or 'nucleus deny ID'.\n"
+    "\n"
+    "Pods are asked over their control sockets with mutual TLS 1.3: the CLI presents its\n"
+    "SVID spiffe://TD/ns/cli/sa/uid-UID (STATE/identity/cli/, issued and renewed by the\n"
+    "running pods from the state directory's CA) and accepts only the pod's orchestrator or\n"
+    "proxy; a pod refuses any other identity and audits the attempt.\n"
     "\n"
     "Options:\n"
     "  --json   one JSON object: {\"pending\": [...]}\n"
@@ -67,10 +73,17 @@ static json_t *collect(int *failures)
         *failures = 1;
         return NULL;
     }
+    struct nc_mtls_ctx *tls = json_array_size(pods) > 0 ? nc_cli_control_tls() : NULL;
+    if (json_array_size(pods) > 0 && tls == NULL) {
+        json_decref(pods);
+        json_decref(all);
+        *failures = 1;
+        return NULL;
+    }
     json_array_foreach(pods, i, pod)
     {
         json_t *req = json_pack("{s:s}", "op", "list");
-        json_t *rep = nc_control_request(json_string_value(pod), req, &err);
+        json_t *rep = nc_control_request(tls, json_string_value(pod), req, NULL, &err);
         json_decref(req);
         if (rep == NULL || !json_is_true(json_object_get(rep, "ok"))) {
             nc_cli_error("%s", rep == NULL ? err.msg : "a pod refused the request");
@@ -80,6 +93,7 @@ static json_t *collect(int *failures)
         }
         json_decref(rep);
     }
+    nc_mtls_ctx_free(tls);
     json_decref(pods);
     return all;
 }
@@ -191,8 +205,13 @@ static int decide(int argc, char **argv, bool approve)
     req = json_pack("{s:s, s:s}", "op", cmd, "id", id);
     if (req != NULL && ttl > 0)
         json_object_set_new(req, "ttl", json_integer(ttl));
-    rep = nc_control_request(pod, req, &err);
+    struct nc_mtls_ctx *tls = nc_cli_control_tls();
+    bool have_tls = tls != NULL;
+    rep = have_tls ? nc_control_request(tls, pod, req, NULL, &err) : NULL;
+    nc_mtls_ctx_free(tls);
     json_decref(req);
+    if (!have_tls)
+        return NC_EXIT_FAIL; /* the reason is printed */
     if (rep == NULL) {
         nc_cli_error("%s", err.msg);
         return NC_EXIT_FAIL;

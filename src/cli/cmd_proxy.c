@@ -4,6 +4,7 @@
 #include "common.h"
 
 #include "audit/audit.h"
+#include "node/links.h"
 #include "core/budget.h"
 #include "policy/policy_file.h"
 #include "proxy/approval.h"
@@ -124,6 +125,7 @@ struct sigctx {
     sigset_t set;
     int stop_fd;
     atomic_bool done; /* the session ended without a signal: the thread may leave */
+    struct nc_links_server *links; /* the control socket's identities, renewed here */
 };
 
 /* Turns SIGINT/SIGTERM/SIGHUP into a stop request, so every call is cancelled and the audit
@@ -133,7 +135,12 @@ static void *signal_thread(void *arg)
     struct sigctx *s = arg;
     uint64_t one = 1;
     const struct timespec tick = {0, 200000000L};
-    while (!atomic_load(&s->done)) {
+    for (unsigned n = 1; !atomic_load(&s->done); n++) {
+        if (s->links != NULL && n % 300 == 0) { /* once a minute: SVIDs renewed at half life */
+            struct nc_err err = {0};
+            if (nc_links_server_refresh(s->links, &err) < 0)
+                fprintf(stderr, "nucleus proxy: identity renewal failed: %s\n", err.msg);
+        }
         if (sigtimedwait(&s->set, NULL, &tick) > 0) {
             if (write(s->stop_fd, &one, sizeof(one)) < 0) {
                 /* the reader also stops on its own at end of input */
@@ -167,7 +174,8 @@ int nc_cmd_proxy(int argc, char **argv)
     struct nc_approval_registry *reg = NULL;
     struct nc_dispatch *d = NULL;
     struct nc_control *ctl = NULL;
-    struct sigctx sc;
+    struct nc_links_server *links = NULL;
+    struct sigctx sc = {.links = NULL};
     pthread_t st;
     int rc = NC_EXIT_FAIL;
     const char *exec_opts[NC_SPAWN_EXEC_OPTS];
@@ -361,8 +369,17 @@ have_authority:;
         json_t *info = json_pack("{s:s, s:I, s:s, s:s, s:s, s:I}", "pod", pod, "pid",
                                  (json_int_t)getpid(), "workspace", ws, "policy", p->name,
                                  "audit", audit_path, "started", (json_int_t)time(NULL));
+        /* The control socket is mutual TLS only: our SVID (spiffe://TD/ns/system/sa/proxy)
+         * from the state directory's CA, created on first use; refusals go to our log. */
+        links = nc_links_server_new(state, NC_LINKS_SA_PROXY, audit, &err);
+        if (links == NULL) {
+            json_decref(info);
+            goto out;
+        }
+        sc.links = links;
         struct nc_control_backend cb = {.reg = reg, .key = &local.key, .audit = &auth,
-                                        .status = status, .status_ctx = d};
+                                        .status = status, .status_ctx = d,
+                                        .tls = nc_links_server_control_ctx(links)};
         ctl = nc_control_start(&cb, pod, info, &err);
         json_decref(info);
         if (ctl == NULL)
@@ -395,7 +412,8 @@ serve:
     pthread_join(st, NULL);
     close(sc.stop_fd);
 out:
-    nc_control_stop(ctl);
+    nc_control_stop(ctl); /* before the TLS context it borrows */
+    nc_links_server_free(links);
     if (d != NULL)
         nc_dispatch_audit(d, NULL, "proxy.stop", NULL, NC_AUDIT_INFO, "session ended");
     nc_dispatch_free(d);

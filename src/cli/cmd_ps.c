@@ -2,6 +2,7 @@
 /* nucleus ps: the running pods of this user. */
 #include "common.h"
 
+#include "identity/mtls.h"
 #include "proxy/control.h"
 
 #include <string.h>
@@ -12,10 +13,14 @@ static const char help[] =
     "\n"
     "Lists the running pods of this user ('nucleus run' sessions and standalone 'nucleus\n"
     "proxy' servers): pod id, kind, process id, age, policy and workspace.  Leftovers of\n"
-    "pods that died without cleaning up are removed.\n"
+    "pods that died without cleaning up are removed.  Each pod is asked over its control\n"
+    "socket, with mutual TLS 1.3: the CLI presents spiffe://TD/ns/cli/sa/uid-UID from\n"
+    "STATE/identity/cli/ and accepts only the pod's orchestrator or proxy.\n"
     "\n"
     "Options:\n"
-    "  --json   one JSON object: {\"pods\": [...]}\n";
+    "  --json   one JSON object: {\"pods\": [...]}\n"
+    "\n"
+    "Exit status: 0, or 1 when a running pod could not be asked.\n";
 
 int nc_cmd_ps(int argc, char **argv)
 {
@@ -39,10 +44,18 @@ int nc_cmd_ps(int argc, char **argv)
         return NC_EXIT_FAIL;
     }
     out = json_array();
+    struct nc_mtls_ctx *tls = json_array_size(pods) > 0 ? nc_cli_control_tls() : NULL;
+    int failures = json_array_size(pods) > 0 && tls == NULL ? 1 : 0;
     json_array_foreach(pods, i, id)
     {
+        if (tls == NULL)
+            break;
         json_t *req = json_pack("{s:s}", "op", "status");
-        json_t *rep = nc_control_request(json_string_value(id), req, &err);
+        json_t *rep = nc_control_request(tls, json_string_value(id), req, NULL, &err);
+        if (rep == NULL) {
+            nc_cli_error("%s", err.msg);
+            failures++;
+        }
         json_t *info = json_object_get(rep, "info");
         json_decref(req);
         if (json_is_object(info))
@@ -50,8 +63,11 @@ int nc_cmd_ps(int argc, char **argv)
         json_decref(rep);
     }
     json_decref(pods);
-    if (json)
-        return nc_cli_print_json(json_pack("{s:o}", "pods", out));
+    nc_mtls_ctx_free(tls);
+    if (json) {
+        int rc = nc_cli_print_json(json_pack("{s:o}", "pods", out));
+        return rc == NC_EXIT_OK && failures > 0 ? NC_EXIT_FAIL : rc;
+    }
     if (json_array_size(out) == 0)
         printf("No pod is running.\n");
     else
@@ -69,5 +85,5 @@ int nc_cmd_ps(int argc, char **argv)
                json_string_value(json_object_get(p, "workspace")));
     }
     json_decref(out);
-    return NC_EXIT_OK;
+    return failures > 0 ? NC_EXIT_FAIL : NC_EXIT_OK;
 }

@@ -3,9 +3,13 @@
 #include "common.h"
 
 #include "net/rules.h"
+#include "node/links.h"
 #include "util/cleanup.h"
 #include "util/err.h"
 #include "util/file.h"
+#include "util/state.h"
+
+#include <limits.h>
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -122,4 +126,16 @@ int nc_cli_hosts_load(const char *path, struct nc_hosts **out)
     *out = hosts;
     hosts = NULL;
     return NC_EXIT_OK;
+}
+
+struct nc_mtls_ctx *nc_cli_control_tls(void)
+{
+    char state[PATH_MAX];
+    struct nc_err err = {0};
+    struct nc_mtls_ctx *ctx = NULL;
+    if (nc_state_dir(state, sizeof(state), &err) == 0)
+        ctx = nc_links_cli_ctx(state, &err);
+    if (ctx == NULL)
+        nc_cli_error("the CLI's identity for the control sockets: %s", err.msg);
+    return ctx;
 }

@@ -37,6 +37,12 @@ void nc_cli_levels(const struct nc_caps *c, char out[NC_OP_COUNT + 1]);
 /* "git_push, create_pr" or "-" */
 void nc_cli_opset(nc_opset s, char *out, size_t outsz);
 
+struct nc_mtls_ctx;
+/* The CLI's mutual TLS client context for the control sockets of running pods: its SVID
+ * (spiffe://TD/ns/cli/sa/uid-UID) from STATE/identity/cli/, which every running server keeps
+ * fresh (node/links.h).  NULL with a message printed when there is none. */
+struct nc_mtls_ctx *nc_cli_control_tls(void);
+
 int nc_cmd_profiles(int argc, char **argv);
 int nc_cmd_policy(int argc, char **argv);
 int nc_cmd_demo(int argc, char **argv);

@@ -5,6 +5,7 @@
 #include "common.h"
 
 #include "audit/audit.h"
+#include "identity/mtls.h"
 #include "proxy/control.h"
 #include "proxy/jsonrpc.h"
 #include "util/cleanup.h"
@@ -276,7 +277,11 @@ static void remove_tree(const char *dir)
     static const char *const rm[] = {
         "ws/src/app.py", "ws/notes/customers.csv", "ws/.env", "ws/inbox/issue-42.md",
         "ws/src", "ws/notes", "ws/inbox", "ws", "state/audit.key", "state/approval.key",
-        "state/audit/demo.jsonl", "state/audit", "state", "run/pods", "run", "policy.yaml"};
+        "state/audit/demo.jsonl", "state/audit", "state/ca/ca.key", "state/ca/ca.crt",
+        "state/ca/bundle.pem", "state/ca", "state/identity/cli/svid.pem",
+        "state/identity/cli/svid_key.pem", "state/identity/cli/bundle.pem",
+        "state/identity/cli", "state/identity/cli.lock", "state/identity", "state", "run/pods",
+        "run", "policy.yaml"};
     char p[PATH_MAX];
     if (getenv("NUCLEUS_DEMO_KEEP") != NULL) {
         printf("(kept %s)\n", dir);
@@ -403,7 +408,8 @@ int nc_demo_live(void)
     {
         struct nc_err err = {0};
         json_t *req = json_pack("{s:s}", "op", "list");
-        json_t *rep = nc_control_request("demo", req, &err);
+        struct nc_mtls_ctx *tls = nc_cli_control_tls();
+        json_t *rep = nc_control_request(tls, "demo", req, NULL, &err);
         json_t *p = json_array_get(json_object_get(rep, "pending"), 0);
         json_decref(req);
         printf("  $ nucleus approvals\n  %s  pod %s  %s\n      %s\n",
@@ -414,7 +420,8 @@ int nc_demo_live(void)
                "the pending request is listed");
         json_decref(rep);
         req = json_pack("{s:s, s:s}", "op", "deny", "id", id);
-        rep = nc_control_request("demo", req, &err);
+        rep = nc_control_request(tls, "demo", req, NULL, &err);
+        nc_mtls_ctx_free(tls);
         printf("  $ nucleus deny %s\n  %s\n", id,
                json_is_true(json_object_get(rep, "ok")) ? "denied" : err.msg);
         expect(json_is_true(json_object_get(rep, "ok")), "deny");

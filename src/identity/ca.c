@@ -451,6 +451,28 @@ static int ca_trust_domain(X509 *x, struct nc_spiffe_id *td, struct nc_err *err)
     return 0;
 }
 
+struct nc_ca *nc_ca_open(const char *state_dir, struct nc_err *err)
+{
+    struct nc_err e = {0};
+    struct nc_ca *ca = nc_ca_load(state_dir, &e);
+    if (ca != NULL)
+        return ca;
+    if (e.code != ENOENT) {
+        *err = e;
+        return NULL;
+    }
+    /* First use: a CA of our own (docs/identity.md shows how to use SPIRE's instead).  Two
+     * sessions starting at once race here; the loser's EEXIST means the winner's CA is there. */
+    e = (struct nc_err){0};
+    if (nc_ca_init(state_dir, NC_CA_TRUST_DOMAIN_DEFAULT, NC_KEY_EC_P256, NC_CA_DAYS_AUTO, &e) <
+            0 &&
+        e.code != EEXIST) {
+        *err = e;
+        return NULL;
+    }
+    return nc_ca_load(state_dir, err);
+}
+
 struct nc_ca *nc_ca_load(const char *state_dir, struct nc_err *err)
 {
     char path[PATH_MAX];

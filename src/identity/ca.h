@@ -47,6 +47,11 @@ struct nc_ca;
  * certificate that is not a SPIFFE signing certificate. */
 struct nc_ca *nc_ca_load(const char *state_dir, struct nc_err *err);
 void nc_ca_free(struct nc_ca *ca);
+/* What the orchestrator and the standalone proxy call: nc_ca_load, and on first use (no CA in
+ * state_dir yet) nc_ca_init with the default trust domain, P-256 and NC_CA_DAYS_AUTO days,
+ * then load.  A concurrent first use by another process (EEXIST) is not an error. */
+#define NC_CA_DAYS_AUTO 3650u
+struct nc_ca *nc_ca_open(const char *state_dir, struct nc_err *err);
 /* spiffe://<trust domain> */
 const struct nc_spiffe_id *nc_ca_trust_domain(const struct nc_ca *ca);
 X509 *nc_ca_cert(const struct nc_ca *ca);                 /* borrowed */

@@ -451,7 +451,14 @@ int nc_run(const struct nc_run_config *cfg, int *agent_status, struct nc_err *er
                                  "pid", (json_int_t)getpid(), "workspace", cfg->workspace,
                                  "policy", cfg->policy->name, "audit", log, "started",
                                  (json_int_t)time(NULL));
-        struct nc_control_backend cb = {.reg = reg, .key = &local.key, .audit = &auth};
+        /* Identities first: the control socket exists only with its TLS context. */
+        links = nc_links_server_new(state, NC_LINKS_SA_ORCHESTRATOR, audit, err);
+        if (links == NULL) {
+            json_decref(info);
+            goto out;
+        }
+        struct nc_control_backend cb = {.reg = reg, .key = &local.key, .audit = &auth,
+                                        .tls = nc_links_server_control_ctx(links)};
         ctl = nc_control_start(&cb, pod, info, err);
         audit_event(&auth, "run.start", info, NC_AUDIT_INFO, "session started");
         if (ctl == NULL)
@@ -468,10 +475,9 @@ int nc_run(const struct nc_run_config *cfg, int *agent_status, struct nc_err *er
         nc_err_set(err, ENAMETOOLONG, "runtime directory name too long");
         goto out;
     }
-    links = nc_links_server_new(state, pod, bridge_dir, audit, err);
-    if (links == NULL)
+    br.tls = nc_links_server_bridge(links, pod, bridge_dir, err);
+    if (br.tls == NULL)
         goto out;
-    br.tls = nc_links_server_ctx(links);
     br.lfd = listen_unix(sock, err);
     if (br.lfd < 0)
         goto out;
@@ -638,7 +644,6 @@ out:
         close(pfd);
     if (efd >= 0)
         close(efd);
-    nc_links_server_free(links);
     if (bridge_dir[0] != '\0') {
         static const char *const files[] = NC_LINK_BRIDGE_FILES;
         char f[PATH_MAX + 32];
@@ -648,7 +653,8 @@ out:
         }
         rmdir(bridge_dir);
     }
-    nc_control_stop(ctl);
+    nc_control_stop(ctl); /* before the TLS context it borrows */
+    nc_links_server_free(links);
     if (audit != NULL) {
         struct nc_err cerr = {0};
         if (auth_ready)

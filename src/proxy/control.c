@@ -3,6 +3,7 @@
 #include "proxy/control.h"
 
 #include "core/lattice.h"
+#include "identity/audit_hook.h"
 #include "proxy/dispatch.h"
 #include "proxy/jsonrpc.h"
 #include "util/cleanup.h"
@@ -18,13 +19,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
-#define IO_TIMEOUT_MS 2000
+#define LOCK_NAME "control.lock"
+#define LOCK_TMP_NAME ".control.lock.new"
+/* A pod directory without its lock this long after creation is a leftover, not a pod that is
+ * starting (the server takes the lock right after creating the directory). */
+#define STARTING_GRACE_S 60
 
 struct nc_control {
     struct nc_control_backend b;
@@ -33,8 +39,16 @@ struct nc_control {
     char info[4200];
     int lfd;
     int stop_fd;
+    int lock_fd; /* holds LOCK_EX on control.lock while we serve */
     pthread_t thread;
 };
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int pod_paths(const char *pod_id, char *dir, size_t dirsz, char *sock, size_t socksz,
                      struct nc_err *err)
@@ -53,14 +67,16 @@ static int pod_paths(const char *pod_id, char *dir, size_t dirsz, char *sock, si
     return nc_private_dir(pods, err);
 }
 
-/* Reads one line (bounded, with a deadline) from a connected socket. */
-static char *read_line(int fd, size_t max)
+/* Reads one line (at most max bytes) from a TLS connection before the deadline (a peer that
+ * trickles bytes cannot hold the control thread past it). */
+static char *read_line(struct nc_mtls_conn *tc, size_t max, int64_t deadline)
 {
     size_t len = 0, cap = 1024;
     char *buf = malloc(cap);
     while (buf != NULL) {
-        struct pollfd pf = {.fd = fd, .events = POLLIN};
-        if (poll(&pf, 1, IO_TIMEOUT_MS) <= 0)
+        struct nc_err err = {0};
+        int64_t left = deadline - now_ms();
+        if (left <= 0)
             break;
         if (len + 1 >= cap) {
             if (cap >= max)
@@ -71,9 +87,7 @@ static char *read_line(int fd, size_t max)
             buf = nb;
             cap *= 2;
         }
-        ssize_t n = read(fd, buf + len, cap - 1 - len);
-        if (n < 0 && errno == EINTR)
-            continue;
+        ssize_t n = nc_mtls_read(tc, buf + len, cap - 1 - len, (int)left, &err);
         if (n <= 0)
             break;
         char *nl = memchr(buf + len, '\n', (size_t)n);
@@ -87,23 +101,16 @@ static char *read_line(int fd, size_t max)
     return NULL;
 }
 
-static int write_json(int fd, json_t *v)
+static int write_json(struct nc_mtls_conn *tc, json_t *v, int64_t deadline)
 {
-    size_t len = 0, off = 0;
+    size_t len = 0;
     char *line = nc_rpc_encode(v, &len);
-    int rc = 0;
+    struct nc_err err = {0};
+    int64_t left = deadline - now_ms();
+    int rc;
     if (line == NULL)
         return -1;
-    while (off < len) {
-        ssize_t w = send(fd, line + off, len - off, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            rc = -1;
-            break;
-        }
-        off += (size_t)w;
-    }
+    rc = left > 0 ? nc_mtls_write_all(tc, line, len, (int)left, &err) : -1;
     free(line);
     return rc;
 }
@@ -124,22 +131,24 @@ static json_t *request_json(const struct nc_approval_request *r)
                      "state", nc_approval_state_name(r->state));
 }
 
-static void record(struct nc_control *c, const char *operation, json_t *params,
-                   enum nc_audit_outcome outcome, const char *reason)
+static void record(struct nc_control *c, const char *principal, const char *operation,
+                   json_t *params, enum nc_audit_outcome outcome, const char *reason)
 {
-    struct nc_audit_event ev = {.principal = "control", .operation = operation,
+    struct nc_audit_event ev = {.principal = principal, .operation = operation,
                                 .params = params, .outcome = outcome, .reason = reason};
     struct nc_err err = {0};
     (void)c->b.audit->audit(c->b.audit->ctx, &ev, &err);
 }
 
-static json_t *serve_one(struct nc_control *c, json_t *req, uid_t peer)
+/* One request of an authenticated peer: who (its SPIFFE ID, the audit principal) and its
+ * kernel uid. */
+static json_t *serve_one(struct nc_control *c, json_t *req, const char *who, uid_t peer)
 {
     const char *op = json_string_value(json_object_get(req, "op"));
     struct nc_approval_registry *reg = c->b.reg;
     struct nc_err err = {0};
     uint64_t now = (uint64_t)time(NULL);
-    char reason[96];
+    char reason[128];
 
     if (op == NULL)
         return fail("op missing");
@@ -168,7 +177,8 @@ static json_t *serve_one(struct nc_control *c, json_t *req, uid_t peer)
     const char *id = json_string_value(json_object_get(req, "id"));
     if (id == NULL)
         return fail("id missing");
-    snprintf(reason, sizeof(reason), "by uid %u over the control socket", (unsigned)peer);
+    snprintf(reason, sizeof(reason), "by uid %u over the control socket (mutual TLS)",
+             (unsigned)peer);
     if (strcmp(op, "approve") == 0) {
         json_t *t = json_object_get(req, "ttl");
         uint64_t ttl = NC_DISPATCH_TOKEN_TTL;
@@ -182,12 +192,12 @@ static json_t *serve_one(struct nc_control *c, json_t *req, uid_t peer)
         if (nc_approval_approve(reg, id, c->b.key, ttl, now, token,
                                 sizeof(token), &err) < 0) {
             json_t *p = json_pack("{s:s}", "approval_id", id);
-            record(c, "approval.approve", p, NC_AUDIT_REJECTED, err.msg);
+            record(c, who, "approval.approve", p, NC_AUDIT_REJECTED, err.msg);
             json_decref(p);
             return fail(err.msg);
         }
         json_t *p = json_pack("{s:s, s:I}", "approval_id", id, "ttl", (json_int_t)ttl);
-        record(c, "approval.approve", p, NC_AUDIT_APPROVED, reason);
+        record(c, who, "approval.approve", p, NC_AUDIT_APPROVED, reason);
         json_decref(p);
         /* The token is single-use and bound to this exact operation; handing it to the
          * approver lets a client that cannot wait present it (_meta nucleus/approvalToken). */
@@ -198,15 +208,70 @@ static json_t *serve_one(struct nc_control *c, json_t *req, uid_t peer)
     if (strcmp(op, "deny") == 0) {
         json_t *p = json_pack("{s:s}", "approval_id", id);
         if (nc_approval_deny(reg, id, now, &err) < 0) {
-            record(c, "approval.deny", p, NC_AUDIT_ERROR, err.msg);
+            record(c, who, "approval.deny", p, NC_AUDIT_ERROR, err.msg);
             json_decref(p);
             return fail(err.msg);
         }
-        record(c, "approval.deny", p, NC_AUDIT_REJECTED, reason);
+        record(c, who, "approval.deny", p, NC_AUDIT_REJECTED, reason);
         json_decref(p);
         return json_pack("{s:b, s:s}", "ok", 1, "id", id);
     }
     return fail("unknown op");
+}
+
+/* A connection refused before TLS (the kernel says it is another user): audited like a
+ * refused handshake, with what the kernel told us about the peer. */
+static void refuse_peer(struct nc_control *c, const struct ucred *cred, bool have_cred)
+{
+    char addr[96], detail[128];
+    if (have_cred)
+        snprintf(addr, sizeof(addr), "unix pid=%ld uid=%u", (long)cred->pid,
+                 (unsigned)cred->uid);
+    else
+        snprintf(addr, sizeof(addr), "unix");
+    snprintf(detail, sizeof(detail), "%s: %s", nc_svid_reason_name(NC_SVID_UNAUTHORIZED),
+             have_cred ? "the connecting process belongs to another user"
+                       : "no peer credentials");
+    json_t *p = json_pack("{s:s, s:s, s:s}", "link", NC_CONTROL_LINK, "reason",
+                          nc_svid_reason_name(NC_SVID_UNAUTHORIZED), "peer_addr", addr);
+    struct nc_audit_event ev = {.principal = "", .operation = NC_MTLS_AUDIT_OPERATION,
+                                .params = p, .outcome = NC_AUDIT_DENIED, .reason = detail};
+    struct nc_err err = {0};
+    (void)c->b.audit->audit(c->b.audit->ctx, &ev, &err);
+    json_decref(p);
+}
+
+static void serve_conn(struct nc_control *c, int fd)
+{
+    struct ucred cred;
+    socklen_t cl = sizeof(cred);
+    struct nc_mtls_conn *tc = NULL;
+    struct nc_err err = {0};
+    int64_t deadline = now_ms() + NC_CONTROL_TIMEOUT_MS;
+    /* Defence in depth, before any byte is parsed: only our own user (or root) may talk to
+     * us at all, whatever certificate it holds.  (The runtime directory is 0700 too.) */
+    int have = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0;
+    if (!have || (cred.uid != geteuid() && cred.uid != 0)) {
+        refuse_peer(c, &cred, have);
+        close(fd);
+        return;
+    }
+    /* Then mutual TLS 1.3: a plaintext, unauthenticated or unauthorized peer ends here, and
+     * the context's failure callback has audited it. */
+    if (nc_mtls_accept(c->b.tls, fd, NC_CONTROL_TIMEOUT_MS, &tc, &err) < 0)
+        return; /* fd closed by nc_mtls_accept */
+    const char *who = nc_mtls_conn_peer(tc)->id;
+    _cleanup_free_ char *line = read_line(tc, NC_CONTROL_MAX_REQUEST, deadline);
+    json_error_t jerr;
+    json_t *req = line != NULL ? json_loads(line, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+    json_t *reply = json_is_object(req) ? serve_one(c, req, who, cred.uid)
+                                        : fail("malformed request");
+    json_decref(req);
+    if (reply != NULL)
+        (void)write_json(tc, reply, deadline);
+    json_decref(reply);
+    (void)nc_mtls_shutdown(tc, 200, &err);
+    nc_mtls_conn_free(tc);
 }
 
 static void *serve(void *arg)
@@ -223,28 +288,23 @@ static void *serve(void *arg)
         if (pf[1].revents != 0)
             return NULL;
         int fd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd < 0)
-            continue;
-        struct ucred cred;
-        socklen_t cl = sizeof(cred);
-        json_t *reply;
-        /* Only our own user (or root) decides on our approvals. */
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
-            (cred.uid != geteuid() && cred.uid != 0)) {
-            reply = fail("permission denied");
-        } else {
-            _cleanup_free_ char *line = read_line(fd, NC_CONTROL_MAX_REQUEST);
-            json_error_t jerr;
-            json_t *req = line != NULL ? json_loads(line, JSON_REJECT_DUPLICATES, &jerr) : NULL;
-            reply = json_is_object(req) ? serve_one(c, req, cred.uid)
-                                        : fail("malformed request");
-            json_decref(req);
-        }
-        if (reply != NULL)
-            (void)write_json(fd, reply);
-        json_decref(reply);
-        close(fd);
+        if (fd >= 0)
+            serve_conn(c, fd);
     }
+}
+
+/* Publishes "this pod is alive": an exclusive lock on control.lock, held until we stop (or
+ * die: the kernel drops it with our last descriptor).  The file is locked under a temporary
+ * name and then renamed, so a reader never finds control.lock unlocked while we start. */
+static int take_lock(struct nc_control *c, struct nc_err *err)
+{
+    char tmp[4300], path[4300];
+    snprintf(tmp, sizeof(tmp), "%s/" LOCK_TMP_NAME, c->dir);
+    snprintf(path, sizeof(path), "%s/" LOCK_NAME, c->dir);
+    c->lock_fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (c->lock_fd < 0 || flock(c->lock_fd, LOCK_EX | LOCK_NB) < 0 || rename(tmp, path) < 0)
+        return nc_err_set(err, errno, "pod lock: %s", strerror(errno));
+    return 0;
 }
 
 const char *nc_control_dir(const struct nc_control *c)
@@ -266,7 +326,12 @@ struct nc_control *nc_control_start(const struct nc_control_backend *b, const ch
         return NULL;
     }
     c->b = *b;
-    c->lfd = c->stop_fd = -1;
+    c->lfd = c->stop_fd = c->lock_fd = -1;
+    if (b->tls == NULL) {
+        /* Fail closed: there is no plaintext control socket. */
+        nc_err_set(err, EINVAL, "the control socket needs a TLS context");
+        goto fail;
+    }
     if (pod_paths(pod_id, c->dir, sizeof(c->dir), c->sock, sizeof(c->sock), err) < 0)
         goto fail;
     if (mkdir(c->dir, 0700) < 0) {
@@ -277,6 +342,8 @@ struct nc_control *nc_control_start(const struct nc_control_backend *b, const ch
         c->dir[0] = '\0'; /* not ours: do not remove it */
         goto fail;
     }
+    if (take_lock(c, err) < 0)
+        goto fail;
     itext = json_dumps(info, JSON_COMPACT);
     snprintf(c->info, sizeof(c->info), "%s", itext != NULL ? itext : "{}");
     snprintf(ipath, sizeof(ipath), "%s/info.json", c->dir);
@@ -310,8 +377,14 @@ fail:
         unlink(c->sock);
         snprintf(ipath, sizeof(ipath), "%s/info.json", c->dir);
         unlink(ipath);
+        snprintf(ipath, sizeof(ipath), "%s/" LOCK_TMP_NAME, c->dir);
+        unlink(ipath);
+        snprintf(ipath, sizeof(ipath), "%s/" LOCK_NAME, c->dir);
+        unlink(ipath);
         rmdir(c->dir);
     }
+    if (c->lock_fd >= 0)
+        close(c->lock_fd);
     free(c);
     return NULL;
 }
@@ -329,21 +402,35 @@ void nc_control_stop(struct nc_control *c)
     unlink(c->sock);
     snprintf(ipath, sizeof(ipath), "%s/info.json", c->dir);
     unlink(ipath);
+    /* The lock goes last: until the directory is gone, nobody takes it for a leftover. */
+    snprintf(ipath, sizeof(ipath), "%s/" LOCK_NAME, c->dir);
+    unlink(ipath);
     rmdir(c->dir);
+    close(c->lock_fd);
     free(c);
 }
 
 /* ---- client ------------------------------------------------------------------------------ */
 
-json_t *nc_control_request(const char *pod_id, json_t *request, struct nc_err *err)
+json_t *nc_control_request(struct nc_mtls_ctx *tls, const char *pod_id, json_t *request,
+                           X509 **peer, struct nc_err *err)
 {
     char dir[4096], sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    _cleanup_close_ int fd = -1;
+    struct nc_mtls_conn *tc = NULL;
+    struct nc_err e = {0};
     _cleanup_free_ char *line = NULL;
     json_error_t jerr;
-    json_t *reply;
+    json_t *reply = NULL;
+    int64_t deadline = now_ms() + NC_CONTROL_TIMEOUT_MS;
+    int fd;
 
+    if (peer != NULL)
+        *peer = NULL;
+    if (tls == NULL) {
+        nc_err_set(err, EINVAL, "pod %s: no TLS context for the control socket", pod_id);
+        return NULL;
+    }
     if (pod_paths(pod_id, dir, sizeof(dir), sock, sizeof(sock), err) < 0)
         return NULL;
     memcpy(sa.sun_path, sock, strlen(sock) + 1);
@@ -353,22 +440,61 @@ json_t *nc_control_request(const char *pod_id, json_t *request, struct nc_err *e
         return NULL;
     }
     if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        nc_err_set(err, errno, "pod %s: %s", pod_id,
-                   errno == ENOENT ? "no such pod" : strerror(errno));
+        int c = errno;
+        close(fd);
+        nc_err_set(err, c, "pod %s: %s", pod_id, c == ENOENT ? "no such pod" : strerror(c));
         return NULL;
     }
-    if (write_json(fd, request) < 0) {
+    if (nc_mtls_connect(tls, fd, NC_CONTROL_TIMEOUT_MS, &tc, &e) < 0) {
+        nc_err_set(err, e.code, "pod %s: %s", pod_id, e.msg);
+        return NULL;
+    }
+    if (write_json(tc, request, deadline) < 0) {
         nc_err_set(err, EIO, "pod %s: cannot send the request", pod_id);
-        return NULL;
+        goto out;
     }
-    line = read_line(fd, 1u << 22);
+    /* TLS 1.3: a server that refuses our certificate says so only now, with an alert instead
+     * of a reply. */
+    line = read_line(tc, 1u << 22, deadline);
     reply = line != NULL ? json_loads(line, JSON_REJECT_DUPLICATES, &jerr) : NULL;
     if (!json_is_object(reply)) {
         json_decref(reply);
-        nc_err_set(err, EPROTO, "pod %s: no valid reply", pod_id);
-        return NULL;
+        reply = NULL;
+        nc_err_set(err, line == NULL ? EACCES : EPROTO,
+                   line == NULL ? "pod %s: no reply (did the pod refuse our identity? see its "
+                                  "audit log, operation auth.mtls)"
+                                : "pod %s: no valid reply",
+                   pod_id);
+        goto out;
     }
+    if (peer != NULL) {
+        X509 *x = nc_mtls_conn_peer_cert(tc);
+        if (x != NULL && X509_up_ref(x) == 1)
+            *peer = x;
+    }
+out:
+    (void)nc_mtls_shutdown(tc, 200, &e);
+    nc_mtls_conn_free(tc);
     return reply;
+}
+
+/* Is the pod whose directory is dpath alive?  1 yes, 0 gone (its leftovers may be removed),
+ * -1 cannot tell yet (starting). */
+static int pod_alive(const char *dpath)
+{
+    char lpath[4600];
+    struct stat st;
+    snprintf(lpath, sizeof(lpath), "%s/" LOCK_NAME, dpath);
+    int fd = open(lpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        if (errno == ENOENT && stat(dpath, &st) == 0 &&
+            time(NULL) - st.st_mtime > STARTING_GRACE_S)
+            return 0;
+        return -1;
+    }
+    int alive = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+    close(fd); /* drops our shared lock, if we got it */
+    return alive ? 1 : 0;
 }
 
 json_t *nc_control_pods(struct nc_err *err)
@@ -387,28 +513,20 @@ json_t *nc_control_pods(struct nc_err *err)
     if (dir == NULL)
         return arr; /* no pod has ever run */
     while ((de = readdir(dir)) != NULL) {
-        char dpath[4500], sock[4600], ipath[4600];
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        int fd;
+        char dpath[4500], ipath[4600];
         if (!nc_approval_pod_valid(de->d_name))
             continue;
         snprintf(dpath, sizeof(dpath), "%s/%s", pods, de->d_name);
-        snprintf(sock, sizeof(sock), "%s/control.sock", dpath);
-        if (strlen(sock) >= sizeof(sa.sun_path))
-            continue;
-        memcpy(sa.sun_path, sock, strlen(sock) + 1);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-            continue;
-        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+        int alive = pod_alive(dpath);
+        if (alive > 0) {
             json_array_append_new(arr, json_string(de->d_name));
-        } else if (errno == ECONNREFUSED || errno == ENOENT) {
+        } else if (alive == 0) {
             /* The pod is gone without cleaning up (killed): remove its leftovers, the
              * files nucleus puts there and nothing else. */
             static const char *const leftovers[] = {
-                "info.json", "mcp.sock", "mcp.json", "bridge/svid.pem", "bridge/svid_key.pem",
-                "bridge/bundle.pem", "bridge"};
-            unlink(sock);
+                "control.sock", "info.json", "mcp.sock", "mcp.json", "bridge/svid.pem",
+                "bridge/svid_key.pem", "bridge/bundle.pem", "bridge", LOCK_TMP_NAME,
+                LOCK_NAME};
             for (size_t k = 0; k < sizeof(leftovers) / sizeof(leftovers[0]); k++) {
                 snprintf(ipath, sizeof(ipath), "%s/%s", dpath, leftovers[k]);
                 if (unlink(ipath) < 0)
@@ -416,7 +534,6 @@ json_t *nc_control_pods(struct nc_err *err)
             }
             rmdir(dpath);
         }
-        close(fd);
     }
     closedir(dir);
     return arr;

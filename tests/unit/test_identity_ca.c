@@ -162,6 +162,33 @@ static void test_init_refuses_overwrite(void **state)
     assert_true(nc_ca_init(f->state, "Bad_TD", NC_KEY_EC_P256, 30, &err) < 0);
 }
 
+/* nc_ca_open: creates the CA on first use, then loads that same root (never a new one), and
+ * does not paper over a broken CA by making another. */
+static void test_open_creates_then_loads(void **state)
+{
+    struct fx *f = *state;
+    struct nc_err err = {0};
+    char st[256], p[PATH_MAX];
+    snprintf(st, sizeof(st), "%s/fresh", f->dir);
+    struct nc_ca *a = nc_ca_open(st, &err);
+    if (a == NULL)
+        fail_msg("first open: %s", err.msg);
+    assert_int_equal(err.code, 0); /* success leaves err untouched */
+    assert_string_equal(nc_ca_trust_domain(a)->id, "spiffe://" NC_CA_TRUST_DOMAIN_DEFAULT);
+    snprintf(p, sizeof(p), "%s/ca/ca.key", st);
+    assert_int_equal(mode_of(p), 0600);
+    struct nc_ca *b = nc_ca_open(st, &err);
+    assert_non_null(b);
+    assert_int_equal(X509_cmp(nc_ca_cert(a), nc_ca_cert(b)), 0);
+    nc_ca_free(b);
+    nc_ca_free(a);
+    /* A key readable by others is refused, not replaced by a fresh CA. */
+    assert_int_equal(chmod(p, 0644), 0);
+    assert_null(nc_ca_open(st, &err));
+    assert_int_equal(err.code, EPERM);
+    assert_int_equal(mode_of(p), 0644);
+}
+
 static void test_load_refuses_open_key(void **state)
 {
     struct fx *f = *state;
@@ -675,6 +702,7 @@ int main(void)
         cmocka_unit_test(test_state_dir),
         cmocka_unit_test_setup_teardown(test_layout_and_modes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_init_refuses_overwrite, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_creates_then_loads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_refuses_open_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_issue_contents, setup, teardown),
         cmocka_unit_test_setup_teardown(test_issue_refusals, setup, teardown),

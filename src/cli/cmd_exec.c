@@ -425,9 +425,10 @@ int nc_cmd_exec(int argc, char **argv)
             if (nc_net_rules_add_cidr(rules, nets[k], &why) < 0)
                 return nc_cli_usage("exec", "--allow-network %s: %s", nets[k], why);
         if (hosts_file != NULL) {
-            int rc = nc_cli_hosts_load(hosts_file, &hosts);
-            if (rc != NC_EXIT_OK)
-                return rc;
+            int hrc = NC_EXIT_OK;
+            hosts = nc_cli_hosts_load(hosts_file, &hrc);
+            if (hosts == NULL)
+                return hrc;
         }
         if (egress_log != NULL) {
             eg.log = fopen(egress_log, "ae");

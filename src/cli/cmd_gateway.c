@@ -228,8 +228,9 @@ int nc_cmd_gateway(int argc, char **argv)
         if (nc_net_rules_add_cidr(rules, cidrs[i], &why) < 0)
             return nc_cli_usage("gateway", "--allow-network %s: %s", cidrs[i], why);
     if (hosts_file != NULL) {
-        int hrc = nc_cli_hosts_load(hosts_file, &hosts);
-        if (hrc != NC_EXIT_OK)
+        int hrc = NC_EXIT_OK;
+        hosts = nc_cli_hosts_load(hosts_file, &hrc);
+        if (hosts == NULL)
             return hrc;
     }
     if (log_path != NULL) {

@@ -102,7 +102,7 @@ void nc_cli_opset(nc_opset s, char *out, size_t outsz)
         snprintf(out, outsz, "-");
 }
 
-int nc_cli_hosts_load(const char *path, struct nc_hosts **out)
+struct nc_hosts *nc_cli_hosts_load(const char *path, int *exit_code)
 {
     _cleanup_free_ struct nc_hosts *hosts = malloc(sizeof(*hosts));
     _cleanup_free_ char *text = NULL;
@@ -112,20 +112,22 @@ int nc_cli_hosts_load(const char *path, struct nc_hosts **out)
 
     if (hosts == NULL) {
         nc_cli_error("out of memory");
-        return NC_EXIT_FAIL;
+        *exit_code = NC_EXIT_FAIL;
+        return NULL;
     }
     text = nc_read_file(path, (size_t)1 << 20, &len, &err);
     if (text == NULL) {
         nc_cli_error("%s", err.msg);
-        return NC_EXIT_USAGE;
+        *exit_code = NC_EXIT_USAGE;
+        return NULL;
     }
     if (nc_hosts_parse(text, len, hosts, &why, &line) < 0) {
         nc_cli_error("%s:%zu: %s", path, line, why);
-        return NC_EXIT_USAGE;
+        *exit_code = NC_EXIT_USAGE;
+        return NULL;
     }
-    *out = hosts;
-    hosts = NULL;
-    return NC_EXIT_OK;
+    *exit_code = NC_EXIT_OK;
+    return steal_pointer(&hosts);
 }
 
 struct nc_mtls_ctx *nc_cli_control_tls(void)

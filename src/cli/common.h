@@ -28,10 +28,10 @@ const char *nc_cli_sgr(FILE *f, const char *code); /* "" when colour is off */
 int nc_cli_print_json(json_t *v);
 /* Allocates a zeroed policy (policies are large); exits on out-of-memory (main paths only). */
 struct nc_policy *nc_cli_policy_new(void);
-/* Reads and parses a hosts map file (--hosts-file of exec and gateway) into a new *out.
- * Returns NC_EXIT_OK, or an exit code after printing "path:line: reason". */
+/* Reads and parses a hosts map file (--hosts-file of exec and gateway) into a new block
+ * (free()).  NULL after printing "path:line: reason", with the exit code in *exit_code. */
 struct nc_hosts;
-int nc_cli_hosts_load(const char *path, struct nc_hosts **out);
+struct nc_hosts *nc_cli_hosts_load(const char *path, int *exit_code);
 /* The 11 levels as a compact string such as "A--LAA-----" (A always, L low_risk, - never). */
 void nc_cli_levels(const struct nc_caps *c, char out[NC_OP_COUNT + 1]);
 /* "git_push, create_pr" or "-" */

@@ -165,7 +165,7 @@ static int run_tool(const char *const argv[], const char *in, size_t inlen, int 
                         ocap = nc;
                     }
                 }
-                if (n > 0) {
+                if (n > 0 && o != NULL) {
                     memcpy(o + olen, tmp, (size_t)n);
                     olen += (size_t)n;
                 }
@@ -600,7 +600,7 @@ static void *drift_main(void *arg)
             kill_pod(r, why);
             break;
         }
-        if (len != r->baseline_len || memcmp(now, r->baseline, len) != 0) {
+        if (now == NULL || len != r->baseline_len || memcmp(now, r->baseline, len) != 0) {
             kill_pod(r, "the table differs from the one loaded at start");
             break;
         }

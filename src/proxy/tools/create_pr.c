@@ -153,10 +153,11 @@ static int pr_exec(const struct nc_tool_env *env, struct nc_tool_plan *plan,
         /* A token with a line break would inject header fields. */
         if (tl > PR_TOKEN_MAX || has_ctl(token, tl, false))
             return nc_tool_fail(out, "forge_error", "the operator's forge token is not usable");
-        if (asprintf(&auth, "Bearer %s", token) < 0) {
-            auth = NULL;
+        auth = malloc(tl + sizeof("Bearer "));
+        if (auth == NULL)
             return nc_err_set(err, ENOMEM, "out of memory");
-        }
+        memcpy(auth, "Bearer ", sizeof("Bearer ") - 1);
+        memcpy(auth + sizeof("Bearer ") - 1, token, tl + 1);
     }
     o.allow = &env->policy->net_allow;
     nc_fetch_gateway_from_env(&o);

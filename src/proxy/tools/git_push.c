@@ -99,17 +99,19 @@ static int push_plan(const struct nc_tool_env *env, json_t *args, struct nc_tool
 {
     struct nc_arg v[NARGS];
     struct push_priv *priv;
-    const char *why;
+    const char *why = NULL;
     char shown[160];
     int r = nc_tool_args_decode(args, push_args, NARGS, v, err);
     if (r < 0)
         return r;
     /* The URL is compared byte for byte with git.push_remotes: only its one canonical
      * spelling is accepted (no userinfo, '%', '.' or '..' segments, query or fragment). */
-    if (memchr(v[0].s, '\0', v[0].len) != NULL ||
-        (why = nc_list_check_item(NC_LIST_URLS, v[0].s)) != NULL)
-        return nc_err_set(err, EINVAL, "invalid argument 'remote': %s",
-                          memchr(v[0].s, '\0', v[0].len) != NULL ? "contains a NUL byte" : why);
+    if (memchr(v[0].s, '\0', v[0].len) != NULL)
+        why = "contains a NUL byte";
+    else
+        why = nc_list_check_item(NC_LIST_URLS, v[0].s);
+    if (why != NULL)
+        return nc_err_set(err, EINVAL, "invalid argument 'remote': %s", why);
     if (v[1].present && (memchr(v[1].s, '\0', v[1].len) != NULL ||
                          nc_git_branch_check(v[1].s, v[1].len, &why) < 0))
         return nc_err_set(err, EINVAL, "invalid argument 'branch': %s",

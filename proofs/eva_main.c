@@ -366,7 +366,7 @@ static void eva_decide(const struct nc_policy *p)
 {
     struct nc_request r;
     struct nc_exposure e;
-    char root[6], path[6], host[10], a0[12], a1[8], remote[12];
+    char root[6], path[6], host[10], a0[12], a1[8], remote[8];
     const char *argv[2];
 
     r.op = (enum nc_op)nd_int();

@@ -133,24 +133,25 @@ static const char *check_domain(const char *s)
     return NULL;
 }
 
-/* The authority of a URL entry: [s, host_end) is the host, [s, end) host and port. */
-static const char *url_authority(const char *s, size_t *host_len, size_t *auth_len)
+/* The authority of a URL entry s[0..len): [s, host_len) is the host, [s, auth_len) host and
+ * port. */
+static const char *url_authority(const char *s, size_t len, size_t *host_len, size_t *auth_len)
 {
     size_t i = 0, hl;
-    while (s[i] != '\0' && s[i] != '/' && s[i] != ':')
+    while (i < len && s[i] != '/' && s[i] != ':')
         i++;
     hl = i;
-    if (s[i] == ':') {
+    if (i < len && s[i] == ':') {
         unsigned long port = 0;
         size_t start = ++i;
-        while (is_digit(s[i]) && i - start < 6) {
+        while (i < len && is_digit(s[i]) && i - start < 6) {
             port = port * 10u + (unsigned long)(s[i] - '0');
             i++;
         }
-        if (i == start || s[start] == '0' || port > 65535u || is_digit(s[i]))
+        if (i == start || s[start] == '0' || port > 65535u || (i < len && is_digit(s[i])))
             return "remote URL has an invalid port (1-65535, no leading zero)";
     }
-    if (s[i] != '/')
+    if (i >= len || s[i] != '/')
         return "remote URL needs a path after the host (https://host/owner/repo.git)";
     *host_len = hl;
     *auth_len = i;
@@ -179,7 +180,7 @@ static const char *check_url(const char *s)
         off = 7;
     else
         return "remote URL must start with https:// or http:// (lowercase)";
-    bad = url_authority(s + off, &hl, &al);
+    bad = url_authority(s + off, strnlen(s + off, NC_ITEM_MAX), &hl, &al);
     if (bad != NULL)
         return bad;
     if (hl == 0 || hl > NC_DOMAIN_MAX)
@@ -217,7 +218,7 @@ int nc_url_entry_host(const char *url, char *out, size_t outsz)
     if (check_url(url) != NULL)
         return -1;
     off = url[4] == 's' ? 8u : 7u;
-    (void)url_authority(url + off, &hl, &al);
+    (void)url_authority(url + off, strlen(url + off), &hl, &al);
     if (hl + 1 > outsz)
         return -1;
     memcpy(out, url + off, hl);

@@ -4,13 +4,10 @@
 #include "audit.h"
 
 #include "util/cleanup.h"
+#include "util/ossl.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,10 +5,10 @@
 #include "audit.h"
 
 #include "util/cleanup.h"
+#include "util/ossl.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

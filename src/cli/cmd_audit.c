@@ -5,9 +5,9 @@
 #include "audit/audit.h"
 #include "util/cleanup.h"
 #include "util/file.h"
+#include "util/ossl.h"
 
 #include <errno.h>
-#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -9,6 +9,7 @@
 #include "node/links.h"
 #include "proxy/approval.h"
 #include "proxy/control.h"
+#include "util/ossl.h"
 #include "util/state.h"
 
 #include <errno.h>
@@ -17,9 +18,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <openssl/bn.h>
-#include <openssl/x509v3.h>
 
 static const char help[] =
     "Usage: nucleus identity [--dir DIR] [--svid FILE] [--key FILE] [--bundle FILE] [--json]\n"

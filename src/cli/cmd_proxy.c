@@ -14,13 +14,13 @@
 #include "proxy/mcp.h"
 #include "proxy/nested.h"
 #include "util/cleanup.h"
+#include "util/ossl.h"
 #include "util/state.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <openssl/rand.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>

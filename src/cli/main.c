@@ -2,6 +2,8 @@
 /* nucleus: one binary, one subcommand per file (git style). */
 #include "common.h"
 
+#include "util/ossl.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -65,6 +67,26 @@ static const struct command commands[] = {
     {"identity", nc_cmd_identity},
 };
 
+/* The commands proven never to call OpenSSL: they do not load it (about 5 ms of dynamic
+ * linking per start, which `nucleus exec` cannot afford: docs/design/0012-lazy-openssl.md).
+ * Every other command loads it first, so a new command works by default; one added here by
+ * mistake aborts at its first OpenSSL call, naming the function (ossl.c), and tests/cli/
+ * cli_ossl.sh checks with the dynamic linker's trace that these four really do not load it. */
+static const char *const without_openssl[] = {"exec", "policy", "profiles", "doctor"};
+
+static int load_openssl(const char *cmd)
+{
+    struct nc_err err = {0};
+    for (size_t i = 0; i < sizeof(without_openssl) / sizeof(without_openssl[0]); i++)
+        if (strcmp(cmd, without_openssl[i]) == 0)
+            return 0;
+    if (nc_ossl_load(&err) < 0) {
+        nc_cli_error("%s: %s", cmd, err.msg);
+        return -1; /* an unusable installation: exit 2, as for the commands' set-up errors */
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -87,15 +109,21 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
             if (strcmp(argv[2], commands[i].name) == 0) {
                 char *help_argv[] = {argv[2], (char *)"--help", NULL};
+                if (load_openssl(argv[2]) < 0)
+                    return NC_EXIT_USAGE;
                 return commands[i].run(2, help_argv);
             }
         }
         nc_cli_error("unknown command '%s'; run 'nucleus --help'", argv[2]);
         return NC_EXIT_USAGE;
     }
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(argv[1], commands[i].name) == 0) {
+            if (load_openssl(argv[1]) < 0)
+                return NC_EXIT_USAGE;
             return commands[i].run(argc - 1, argv + 1);
+        }
+    }
     nc_cli_error("unknown command '%s'; run 'nucleus --help'", argv[1]);
     return NC_EXIT_USAGE;
 }

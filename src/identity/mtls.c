@@ -18,6 +18,7 @@
 #include "mtls.h"
 
 #include "util/cleanup.h"
+#include "util/ossl.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,10 +33,6 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #define DETAIL_MAX 256
 #define ADDR_MAX 128

@@ -9,6 +9,7 @@
 
 #include "util/cleanup.h"
 #include "util/file.h"
+#include "util/ossl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,12 +21,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rand.h>
-#include <openssl/x509v3.h>
 
 static const char *const reason_names[NC_SVID_REASON_COUNT] = {
     [NC_SVID_OK] = "ok",

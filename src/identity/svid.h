@@ -7,8 +7,8 @@
 
 #include "identity/spiffe.h"
 #include "util/err.h"
+#include "util/ossl.h"
 
-#include <openssl/x509.h>
 #include <stdbool.h>
 #include <time.h>
 

@@ -10,6 +10,7 @@
 #include "node/links.h"
 #include "proxy/link.h"
 #include "util/cleanup.h"
+#include "util/ossl.h"
 #include "util/state.h"
 
 #include <errno.h>
@@ -17,7 +18,6 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
-#include <openssl/rand.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -539,7 +539,6 @@ int nc_run(const struct nc_run_config *cfg, int *agent_status, struct nc_err *er
                 "nucleus run: approvals from another terminal: nucleus approvals; "
                 "nucleus approve ID\n",
                 pod, cfg->workspace, cfg->policy->name, exe, pod, mcp_json, log);
-
 
     if (cfg->agent_argv != NULL && cfg->agent_argv[0] != NULL) {
         char *owned[4] = {0};

@@ -10,6 +10,7 @@
 #include "approval.h"
 
 #include "util/cleanup.h"
+#include "util/ossl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,11 +21,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
 
 /* Domain separation: a MAC over one kind of message can never be read as another kind. */
 static const char mac_domain[] = "nucleus-approval-v1";

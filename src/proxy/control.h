@@ -19,9 +19,9 @@
 #include "proxy/approval.h"
 #include "proxy/authority.h"
 #include "util/err.h"
+#include "util/ossl.h"
 
 #include <jansson.h>
-#include <openssl/x509.h>
 #include <stddef.h>
 
 #define NC_CONTROL_MAX_REQUEST 65536u

@@ -6,10 +6,10 @@
 #include "core/validate.h"
 #include "proxy/jsonrpc.h"
 #include "util/cleanup.h"
+#include "util/ossl.h"
 #include "util/utf8.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>

@@ -6,6 +6,7 @@
 #include "core/validate.h"
 #include "tools/common.h"
 #include "util/cleanup.h"
+#include "util/ossl.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -13,8 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <openssl/evp.h>
 
 /* ---- lifetimes ----------------------------------------------------------------------- */
 

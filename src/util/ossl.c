@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* OpenSSL loaded on first use: the table of function pointers and its loader (see ossl.h). */
+#include "util/ossl.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifdef NC_OSSL_DIRECT
+#error "ossl.c defines the table: it is never compiled with NC_OSSL_DIRECT"
+#endif
+
+/* dlsym(3) returns function addresses as data pointers; POSIX makes them the same size. */
+_Static_assert(sizeof(void *) == sizeof(void (*)(void)), "function and data pointers differ");
+
+#define NC_OSSL_STR_(x) #x
+#define NC_OSSL_STR(x) NC_OSSL_STR_(x)
+
+/* Every listed function is redirected: its name expands to (*nc_ossl_NAME).  Without the
+ * #define, calls would bind to the real symbol, which nucleus does not link (a link error, but
+ * a later and less clear one). */
+#define NC_OSSL_CHECK(f)                                                                       \
+    _Static_assert(sizeof(NC_OSSL_STR(f)) == sizeof("(*nc_ossl_" #f ")"),                     \
+                   "util/ossl.h: " #f " is listed but has no #define " #f " (*nc_ossl_" #f ")");
+NC_OSSL_CRYPTO_FUNCS(NC_OSSL_CHECK)
+NC_OSSL_SSL_FUNCS(NC_OSSL_CHECK)
+
+/* A call before nc_ossl_load() succeeded is a bug of the caller (a command that skips the load
+ * but reaches OpenSSL): stop at once and say which function, rather than jump to NULL or limp
+ * on.  write(2) and abort(3) only: this may run in any state. */
+static _Noreturn void unloaded(const char *name)
+{
+    static const char pre[] = "nucleus: internal error: OpenSSL function ";
+    static const char post[] = " called before nc_ossl_load()\n";
+    (void)!write(STDERR_FILENO, pre, sizeof(pre) - 1);
+    (void)!write(STDERR_FILENO, name, strlen(name));
+    (void)!write(STDERR_FILENO, post, sizeof(post) - 1);
+    abort();
+}
+
+/* One stub per function, reached through a cast: never with the function's real arguments,
+ * which it ignores before aborting. */
+#define NC_OSSL_STUB(f)                                                                        \
+    static void stub_##f(void)                                                                 \
+    {                                                                                          \
+        unloaded(#f);                                                                          \
+    }
+NC_OSSL_CRYPTO_FUNCS(NC_OSSL_STUB)
+NC_OSSL_SSL_FUNCS(NC_OSSL_STUB)
+
+#define NC_OSSL_DEFINE(f) __typeof__(f) *nc_ossl_##f = (__typeof__(f) *)(void (*)(void))stub_##f;
+NC_OSSL_CRYPTO_FUNCS(NC_OSSL_DEFINE)
+NC_OSSL_SSL_FUNCS(NC_OSSL_DEFINE)
+
+#define NC_OSSL_NAME(f) #f,
+static const char *const crypto_names[] = {NC_OSSL_CRYPTO_FUNCS(NC_OSSL_NAME)};
+static const char *const ssl_names[] = {NC_OSSL_SSL_FUNCS(NC_OSSL_NAME)};
+#define N_CRYPTO (sizeof(crypto_names) / sizeof(crypto_names[0]))
+#define N_SSL (sizeof(ssl_names) / sizeof(ssl_names[0]))
+
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static int load_rc = -1;
+static char load_error[256];
+
+/* Opens a library by soname: the dynamic linker's own search (ld.so.cache, then the default
+ * directories), as for a library nucleus were linked with.  RTLD_NOW: a library that lacks a
+ * symbol it needs fails here, not in the middle of a handshake. */
+static void *open_lib(const char *soname)
+{
+    void *lib = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+    if (lib == NULL) {
+        const char *e = dlerror();
+        snprintf(load_error, sizeof(load_error), "cannot load OpenSSL: %s",
+                 e != NULL ? e : soname);
+    }
+    return lib;
+}
+
+static bool resolve(void *lib, const char *soname, const char *const *names, size_t n,
+                    void **found)
+{
+    for (size_t i = 0; i < n; i++) {
+        found[i] = dlsym(lib, names[i]);
+        if (found[i] == NULL) {
+            snprintf(load_error, sizeof(load_error), "cannot load OpenSSL: %s has no %s", soname,
+                     names[i]);
+            return false;
+        }
+    }
+    return true;
+}
+
+static void load(void)
+{
+    static void *found[N_CRYPTO + N_SSL];
+    unsigned long (*version)(void) = NULL;
+    size_t k = 0;
+    /* The libraries stay loaded for the life of the process, as linked ones would (no dlclose:
+     * OpenSSL registers atexit handlers and thread-local state). */
+    void *crypto = open_lib(NC_OSSL_CRYPTO_SONAME);
+    if (crypto == NULL)
+        return;
+    void *ssl = open_lib(NC_OSSL_SSL_SONAME);
+    if (ssl == NULL)
+        return;
+    if (!resolve(crypto, NC_OSSL_CRYPTO_SONAME, crypto_names, N_CRYPTO, found) ||
+        !resolve(ssl, NC_OSSL_SSL_SONAME, ssl_names, N_SSL, found + N_CRYPTO))
+        return;
+    /* The soname promises the 3.x ABI; a library that says otherwise is not used at all. */
+    for (size_t i = 0; i < N_CRYPTO; i++)
+        if (strcmp(crypto_names[i], "OpenSSL_version_num") == 0)
+            memcpy(&version, &found[i], sizeof(version));
+    unsigned long v = version != NULL ? version() : 0;
+    if (v < 0x30000000UL) {
+        snprintf(load_error, sizeof(load_error),
+                 "cannot load OpenSSL: %s is version %#lx; nucleus needs 3.0 or later",
+                 NC_OSSL_CRYPTO_SONAME, v);
+        return;
+    }
+    /* All or nothing: the table changes only once every function was found. */
+#define NC_OSSL_COMMIT(f) memcpy(&nc_ossl_##f, &found[k++], sizeof(nc_ossl_##f));
+    NC_OSSL_CRYPTO_FUNCS(NC_OSSL_COMMIT)
+    NC_OSSL_SSL_FUNCS(NC_OSSL_COMMIT)
+#undef NC_OSSL_COMMIT
+    load_rc = 0;
+}
+
+int nc_ossl_load(struct nc_err *err)
+{
+    pthread_once(&load_once, load);
+    if (load_rc < 0)
+        return nc_err_set(err, ENOENT, "%s", load_error[0] != '\0' ? load_error
+                                                                   : "cannot load OpenSSL");
+    return 0;
+}

@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* OpenSSL (libcrypto and libssl 3), loaded on first use with dlopen rather than linked, so that
+ * the commands that never use it (nucleus exec above all) do not pay for it at every start.
+ *
+ * Linking the two libraries cost about 5 ms per process start (the dynamic linker relocates
+ * their symbols: 193 page faults instead of 49), which alone made `nucleus exec -- /bin/true`
+ * 1.2 times as slow as bwrap (docs/benchmarks.md, docs/design/0012-lazy-openssl.md).
+ *
+ * Every file of src/ that uses OpenSSL includes this header, never <openssl/...> itself
+ * (tests/cli/cli_ossl.sh checks it).  Each function the project calls is listed once, in
+ * NC_OSSL_CRYPTO_FUNCS or NC_OSSL_SSL_FUNCS; this header declares a pointer nc_ossl_F for it
+ * and defines F as (*nc_ossl_F), so the call sites read as plain OpenSSL.  A call to a function
+ * missing from the lists does not build: nucleus does not link libcrypto, so the reference to
+ * the real symbol is undefined at link time.  A listed function without its #define below is a
+ * compile error (ossl.c checks every entry).  Until nc_ossl_load() succeeds, every pointer leads
+ * to a stub that names the function and aborts: a command that forgot to load fails loudly, it
+ * never calls NULL.
+ *
+ * To add a function: one X(name) line in the list of its library and one #define below (the
+ * exported symbol, not a macro: SSL_CTX_set_min_proto_version is SSL_CTX_ctrl; `nm -D
+ * --undefined-only` on a build linked with -lcrypto shows the real names).
+ *
+ * Test and fuzz programs compiled with NC_OSSL_DIRECT get the declarations of OpenSSL without
+ * the redirection: they link the libraries themselves and load the table from a constructor
+ * (ossl_eager.c). */
+#ifndef NC_UTIL_OSSL_H
+#define NC_UTIL_OSSL_H
+
+#include "util/err.h"
+
+#include <openssl/bn.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/opensslv.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+/* The sonames the linker would record (OpenSSL 3's ABI). */
+#define NC_OSSL_CRYPTO_SONAME "libcrypto.so.3"
+#define NC_OSSL_SSL_SONAME "libssl.so.3"
+
+/* The functions of libcrypto the project calls. */
+#define NC_OSSL_CRYPTO_FUNCS(X) \
+    X(ASN1_INTEGER_free) \
+    X(ASN1_INTEGER_to_BN) \
+    X(ASN1_TIME_to_tm) \
+    X(BIO_clear_flags) \
+    X(BIO_ctrl) \
+    X(BIO_free) \
+    X(BIO_free_all) \
+    X(BIO_get_data) \
+    X(BIO_get_new_index) \
+    X(BIO_meth_free) \
+    X(BIO_meth_new) \
+    X(BIO_meth_set_create) \
+    X(BIO_meth_set_ctrl) \
+    X(BIO_meth_set_read) \
+    X(BIO_meth_set_write) \
+    X(BIO_new) \
+    X(BIO_new_mem_buf) \
+    X(BIO_set_data) \
+    X(BIO_set_flags) \
+    X(BIO_set_init) \
+    X(BIO_s_mem) \
+    X(BN_bin2bn) \
+    X(BN_bn2hex) \
+    X(BN_free) \
+    X(BN_to_ASN1_INTEGER) \
+    X(CRYPTO_free) \
+    X(CRYPTO_get_ex_new_index) \
+    X(CRYPTO_memcmp) \
+    X(d2i_X509) \
+    X(ERR_clear_error) \
+    X(ERR_error_string_n) \
+    X(ERR_peek_error) \
+    X(ERR_peek_last_error) \
+    X(ERR_pop_to_mark) \
+    X(ERR_reason_error_string) \
+    X(ERR_set_mark) \
+    X(EVP_DecodeBlock) \
+    X(EVP_Digest) \
+    X(EVP_DigestFinal_ex) \
+    X(EVP_DigestInit_ex) \
+    X(EVP_DigestUpdate) \
+    X(EVP_EncodeBlock) \
+    X(EVP_MD_CTX_free) \
+    X(EVP_MD_CTX_new) \
+    X(EVP_PKEY_free) \
+    X(EVP_PKEY_get_id) \
+    X(EVP_PKEY_Q_keygen) \
+    X(EVP_PKEY_up_ref) \
+    X(EVP_sha256) \
+    X(GENERAL_NAMES_free) \
+    X(HMAC) \
+    X(OBJ_nid2sn) \
+    X(OPENSSL_cleanse) \
+    X(OPENSSL_sk_free) \
+    X(OPENSSL_sk_new_null) \
+    X(OPENSSL_sk_num) \
+    X(OPENSSL_sk_pop_free) \
+    X(OPENSSL_sk_push) \
+    X(OPENSSL_sk_shift) \
+    X(OPENSSL_sk_value) \
+    X(OpenSSL_version_num) \
+    X(PEM_read_bio) \
+    X(PEM_read_bio_PrivateKey) \
+    X(PEM_write_bio_PrivateKey) \
+    X(PEM_write_bio_X509) \
+    X(RAND_bytes) \
+    X(SHA256) \
+    X(X509V3_EXT_conf_nid) \
+    X(X509V3_set_ctx) \
+    X(X509_add_ext) \
+    X(X509_check_ca) \
+    X(X509_check_issued) \
+    X(X509_check_private_key) \
+    X(X509_cmp) \
+    X(X509_EXTENSION_free) \
+    X(X509_EXTENSION_get_critical) \
+    X(X509_free) \
+    X(X509_get0_notAfter) \
+    X(X509_get0_notBefore) \
+    X(X509_get0_serialNumber) \
+    X(X509_getm_notAfter) \
+    X(X509_getm_notBefore) \
+    X(X509_get_ext) \
+    X(X509_get_extended_key_usage) \
+    X(X509_get_extension_flags) \
+    X(X509_get_ext_by_NID) \
+    X(X509_get_ext_d2i) \
+    X(X509_get_issuer_name) \
+    X(X509_get_key_usage) \
+    X(X509_get_subject_name) \
+    X(X509_NAME_add_entry_by_txt) \
+    X(X509_NAME_entry_count) \
+    X(X509_NAME_oneline) \
+    X(X509_new) \
+    X(X509_set_issuer_name) \
+    X(X509_set_pubkey) \
+    X(X509_set_serialNumber) \
+    X(X509_set_version) \
+    X(X509_sign) \
+    X(X509_STORE_add_cert) \
+    X(X509_STORE_CTX_free) \
+    X(X509_STORE_CTX_get0_cert) \
+    X(X509_STORE_CTX_get_current_cert) \
+    X(X509_STORE_CTX_get_error) \
+    X(X509_STORE_CTX_get_error_depth) \
+    X(X509_STORE_CTX_get_ex_data) \
+    X(X509_STORE_CTX_init) \
+    X(X509_STORE_CTX_new) \
+    X(X509_STORE_CTX_set_error) \
+    X(X509_STORE_CTX_set_purpose) \
+    X(X509_STORE_CTX_set_time) \
+    X(X509_STORE_free) \
+    X(X509_STORE_new) \
+    X(X509_time_adj) \
+    X(X509_time_adj_ex) \
+    X(X509_up_ref) \
+    X(X509_verify_cert) \
+    X(X509_verify_cert_error_string)
+
+/* The functions of libssl the project calls. */
+#define NC_OSSL_SSL_FUNCS(X) \
+    X(SSL_CTX_check_private_key) \
+    X(SSL_CTX_ctrl) \
+    X(SSL_CTX_free) \
+    X(SSL_CTX_new) \
+    X(SSL_CTX_set_cert_store) \
+    X(SSL_CTX_set_num_tickets) \
+    X(SSL_CTX_set_options) \
+    X(SSL_CTX_set_purpose) \
+    X(SSL_CTX_set_verify) \
+    X(SSL_CTX_use_PrivateKey) \
+    X(SSL_CTX_use_certificate) \
+    X(SSL_do_handshake) \
+    X(SSL_free) \
+    X(SSL_get0_peer_certificate) \
+    X(SSL_get_error) \
+    X(SSL_get_ex_data) \
+    X(SSL_get_ex_data_X509_STORE_CTX_idx) \
+    X(SSL_get_verify_result) \
+    X(SSL_new) \
+    X(SSL_read_ex) \
+    X(SSL_set_accept_state) \
+    X(SSL_set_bio) \
+    X(SSL_set_connect_state) \
+    X(SSL_set_ex_data) \
+    X(SSL_shutdown) \
+    X(SSL_version) \
+    X(SSL_write_ex) \
+    X(TLS_client_method) \
+    X(TLS_server_method)
+
+/* Loads libcrypto and libssl and resolves every listed function.  Idempotent and thread-safe:
+ * the work happens once; later calls return its result (0, or -1 with the same message: which
+ * library could not be loaded, or which function it lacks, or that it is older than 3.0). */
+int nc_ossl_load(struct nc_err *err);
+
+#ifndef NC_OSSL_DIRECT
+#define NC_OSSL_DECLARE(f) extern __typeof__(f) *nc_ossl_##f;
+NC_OSSL_CRYPTO_FUNCS(NC_OSSL_DECLARE)
+NC_OSSL_SSL_FUNCS(NC_OSSL_DECLARE)
+#undef NC_OSSL_DECLARE
+
+/* clang-format off */
+#define ASN1_INTEGER_free (*nc_ossl_ASN1_INTEGER_free)
+#define ASN1_INTEGER_to_BN (*nc_ossl_ASN1_INTEGER_to_BN)
+#define ASN1_TIME_to_tm (*nc_ossl_ASN1_TIME_to_tm)
+#define BIO_clear_flags (*nc_ossl_BIO_clear_flags)
+#define BIO_ctrl (*nc_ossl_BIO_ctrl)
+#define BIO_free (*nc_ossl_BIO_free)
+#define BIO_free_all (*nc_ossl_BIO_free_all)
+#define BIO_get_data (*nc_ossl_BIO_get_data)
+#define BIO_get_new_index (*nc_ossl_BIO_get_new_index)
+#define BIO_meth_free (*nc_ossl_BIO_meth_free)
+#define BIO_meth_new (*nc_ossl_BIO_meth_new)
+#define BIO_meth_set_create (*nc_ossl_BIO_meth_set_create)
+#define BIO_meth_set_ctrl (*nc_ossl_BIO_meth_set_ctrl)
+#define BIO_meth_set_read (*nc_ossl_BIO_meth_set_read)
+#define BIO_meth_set_write (*nc_ossl_BIO_meth_set_write)
+#define BIO_new (*nc_ossl_BIO_new)
+#define BIO_new_mem_buf (*nc_ossl_BIO_new_mem_buf)
+#define BIO_set_data (*nc_ossl_BIO_set_data)
+#define BIO_set_flags (*nc_ossl_BIO_set_flags)
+#define BIO_set_init (*nc_ossl_BIO_set_init)
+#define BIO_s_mem (*nc_ossl_BIO_s_mem)
+#define BN_bin2bn (*nc_ossl_BN_bin2bn)
+#define BN_bn2hex (*nc_ossl_BN_bn2hex)
+#define BN_free (*nc_ossl_BN_free)
+#define BN_to_ASN1_INTEGER (*nc_ossl_BN_to_ASN1_INTEGER)
+#define CRYPTO_free (*nc_ossl_CRYPTO_free)
+#define CRYPTO_get_ex_new_index (*nc_ossl_CRYPTO_get_ex_new_index)
+#define CRYPTO_memcmp (*nc_ossl_CRYPTO_memcmp)
+#define d2i_X509 (*nc_ossl_d2i_X509)
+#define ERR_clear_error (*nc_ossl_ERR_clear_error)
+#define ERR_error_string_n (*nc_ossl_ERR_error_string_n)
+#define ERR_peek_error (*nc_ossl_ERR_peek_error)
+#define ERR_peek_last_error (*nc_ossl_ERR_peek_last_error)
+#define ERR_pop_to_mark (*nc_ossl_ERR_pop_to_mark)
+#define ERR_reason_error_string (*nc_ossl_ERR_reason_error_string)
+#define ERR_set_mark (*nc_ossl_ERR_set_mark)
+#define EVP_DecodeBlock (*nc_ossl_EVP_DecodeBlock)
+#define EVP_Digest (*nc_ossl_EVP_Digest)
+#define EVP_DigestFinal_ex (*nc_ossl_EVP_DigestFinal_ex)
+#define EVP_DigestInit_ex (*nc_ossl_EVP_DigestInit_ex)
+#define EVP_DigestUpdate (*nc_ossl_EVP_DigestUpdate)
+#define EVP_EncodeBlock (*nc_ossl_EVP_EncodeBlock)
+#define EVP_MD_CTX_free (*nc_ossl_EVP_MD_CTX_free)
+#define EVP_MD_CTX_new (*nc_ossl_EVP_MD_CTX_new)
+#define EVP_PKEY_free (*nc_ossl_EVP_PKEY_free)
+#define EVP_PKEY_get_id (*nc_ossl_EVP_PKEY_get_id)
+#define EVP_PKEY_Q_keygen (*nc_ossl_EVP_PKEY_Q_keygen)
+#define EVP_PKEY_up_ref (*nc_ossl_EVP_PKEY_up_ref)
+#define EVP_sha256 (*nc_ossl_EVP_sha256)
+#define GENERAL_NAMES_free (*nc_ossl_GENERAL_NAMES_free)
+#define HMAC (*nc_ossl_HMAC)
+#define OBJ_nid2sn (*nc_ossl_OBJ_nid2sn)
+#define OPENSSL_cleanse (*nc_ossl_OPENSSL_cleanse)
+#define OPENSSL_sk_free (*nc_ossl_OPENSSL_sk_free)
+#define OPENSSL_sk_new_null (*nc_ossl_OPENSSL_sk_new_null)
+#define OPENSSL_sk_num (*nc_ossl_OPENSSL_sk_num)
+#define OPENSSL_sk_pop_free (*nc_ossl_OPENSSL_sk_pop_free)
+#define OPENSSL_sk_push (*nc_ossl_OPENSSL_sk_push)
+#define OPENSSL_sk_shift (*nc_ossl_OPENSSL_sk_shift)
+#define OPENSSL_sk_value (*nc_ossl_OPENSSL_sk_value)
+#define OpenSSL_version_num (*nc_ossl_OpenSSL_version_num)
+#define PEM_read_bio (*nc_ossl_PEM_read_bio)
+#define PEM_read_bio_PrivateKey (*nc_ossl_PEM_read_bio_PrivateKey)
+#define PEM_write_bio_PrivateKey (*nc_ossl_PEM_write_bio_PrivateKey)
+#define PEM_write_bio_X509 (*nc_ossl_PEM_write_bio_X509)
+#define RAND_bytes (*nc_ossl_RAND_bytes)
+#define SHA256 (*nc_ossl_SHA256)
+#define X509V3_EXT_conf_nid (*nc_ossl_X509V3_EXT_conf_nid)
+#define X509V3_set_ctx (*nc_ossl_X509V3_set_ctx)
+#define X509_add_ext (*nc_ossl_X509_add_ext)
+#define X509_check_ca (*nc_ossl_X509_check_ca)
+#define X509_check_issued (*nc_ossl_X509_check_issued)
+#define X509_check_private_key (*nc_ossl_X509_check_private_key)
+#define X509_cmp (*nc_ossl_X509_cmp)
+#define X509_EXTENSION_free (*nc_ossl_X509_EXTENSION_free)
+#define X509_EXTENSION_get_critical (*nc_ossl_X509_EXTENSION_get_critical)
+#define X509_free (*nc_ossl_X509_free)
+#define X509_get0_notAfter (*nc_ossl_X509_get0_notAfter)
+#define X509_get0_notBefore (*nc_ossl_X509_get0_notBefore)
+#define X509_get0_serialNumber (*nc_ossl_X509_get0_serialNumber)
+#define X509_getm_notAfter (*nc_ossl_X509_getm_notAfter)
+#define X509_getm_notBefore (*nc_ossl_X509_getm_notBefore)
+#define X509_get_ext (*nc_ossl_X509_get_ext)
+#define X509_get_extended_key_usage (*nc_ossl_X509_get_extended_key_usage)
+#define X509_get_extension_flags (*nc_ossl_X509_get_extension_flags)
+#define X509_get_ext_by_NID (*nc_ossl_X509_get_ext_by_NID)
+#define X509_get_ext_d2i (*nc_ossl_X509_get_ext_d2i)
+#define X509_get_issuer_name (*nc_ossl_X509_get_issuer_name)
+#define X509_get_key_usage (*nc_ossl_X509_get_key_usage)
+#define X509_get_subject_name (*nc_ossl_X509_get_subject_name)
+#define X509_NAME_add_entry_by_txt (*nc_ossl_X509_NAME_add_entry_by_txt)
+#define X509_NAME_entry_count (*nc_ossl_X509_NAME_entry_count)
+#define X509_NAME_oneline (*nc_ossl_X509_NAME_oneline)
+#define X509_new (*nc_ossl_X509_new)
+#define X509_set_issuer_name (*nc_ossl_X509_set_issuer_name)
+#define X509_set_pubkey (*nc_ossl_X509_set_pubkey)
+#define X509_set_serialNumber (*nc_ossl_X509_set_serialNumber)
+#define X509_set_version (*nc_ossl_X509_set_version)
+#define X509_sign (*nc_ossl_X509_sign)
+#define X509_STORE_add_cert (*nc_ossl_X509_STORE_add_cert)
+#define X509_STORE_CTX_free (*nc_ossl_X509_STORE_CTX_free)
+#define X509_STORE_CTX_get0_cert (*nc_ossl_X509_STORE_CTX_get0_cert)
+#define X509_STORE_CTX_get_current_cert (*nc_ossl_X509_STORE_CTX_get_current_cert)
+#define X509_STORE_CTX_get_error (*nc_ossl_X509_STORE_CTX_get_error)
+#define X509_STORE_CTX_get_error_depth (*nc_ossl_X509_STORE_CTX_get_error_depth)
+#define X509_STORE_CTX_get_ex_data (*nc_ossl_X509_STORE_CTX_get_ex_data)
+#define X509_STORE_CTX_init (*nc_ossl_X509_STORE_CTX_init)
+#define X509_STORE_CTX_new (*nc_ossl_X509_STORE_CTX_new)
+#define X509_STORE_CTX_set_error (*nc_ossl_X509_STORE_CTX_set_error)
+#define X509_STORE_CTX_set_purpose (*nc_ossl_X509_STORE_CTX_set_purpose)
+#define X509_STORE_CTX_set_time (*nc_ossl_X509_STORE_CTX_set_time)
+#define X509_STORE_free (*nc_ossl_X509_STORE_free)
+#define X509_STORE_new (*nc_ossl_X509_STORE_new)
+#define X509_time_adj (*nc_ossl_X509_time_adj)
+#define X509_time_adj_ex (*nc_ossl_X509_time_adj_ex)
+#define X509_up_ref (*nc_ossl_X509_up_ref)
+#define X509_verify_cert (*nc_ossl_X509_verify_cert)
+#define X509_verify_cert_error_string (*nc_ossl_X509_verify_cert_error_string)
+#define SSL_CTX_check_private_key (*nc_ossl_SSL_CTX_check_private_key)
+#define SSL_CTX_ctrl (*nc_ossl_SSL_CTX_ctrl)
+#define SSL_CTX_free (*nc_ossl_SSL_CTX_free)
+#define SSL_CTX_new (*nc_ossl_SSL_CTX_new)
+#define SSL_CTX_set_cert_store (*nc_ossl_SSL_CTX_set_cert_store)
+#define SSL_CTX_set_num_tickets (*nc_ossl_SSL_CTX_set_num_tickets)
+#define SSL_CTX_set_options (*nc_ossl_SSL_CTX_set_options)
+#define SSL_CTX_set_purpose (*nc_ossl_SSL_CTX_set_purpose)
+#define SSL_CTX_set_verify (*nc_ossl_SSL_CTX_set_verify)
+#define SSL_CTX_use_PrivateKey (*nc_ossl_SSL_CTX_use_PrivateKey)
+#define SSL_CTX_use_certificate (*nc_ossl_SSL_CTX_use_certificate)
+#define SSL_do_handshake (*nc_ossl_SSL_do_handshake)
+#define SSL_free (*nc_ossl_SSL_free)
+#define SSL_get0_peer_certificate (*nc_ossl_SSL_get0_peer_certificate)
+#define SSL_get_error (*nc_ossl_SSL_get_error)
+#define SSL_get_ex_data (*nc_ossl_SSL_get_ex_data)
+#define SSL_get_ex_data_X509_STORE_CTX_idx (*nc_ossl_SSL_get_ex_data_X509_STORE_CTX_idx)
+#define SSL_get_verify_result (*nc_ossl_SSL_get_verify_result)
+#define SSL_new (*nc_ossl_SSL_new)
+#define SSL_read_ex (*nc_ossl_SSL_read_ex)
+#define SSL_set_accept_state (*nc_ossl_SSL_set_accept_state)
+#define SSL_set_bio (*nc_ossl_SSL_set_bio)
+#define SSL_set_connect_state (*nc_ossl_SSL_set_connect_state)
+#define SSL_set_ex_data (*nc_ossl_SSL_set_ex_data)
+#define SSL_shutdown (*nc_ossl_SSL_shutdown)
+#define SSL_version (*nc_ossl_SSL_version)
+#define SSL_write_ex (*nc_ossl_SSL_write_ex)
+#define TLS_client_method (*nc_ossl_TLS_client_method)
+#define TLS_server_method (*nc_ossl_TLS_server_method)
+/* clang-format on */
+#endif /* NC_OSSL_DIRECT */
+
+#endif

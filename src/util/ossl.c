@@ -103,15 +103,10 @@ static void load(void)
     /* The libraries stay loaded for the life of the process, as linked ones would (no dlclose:
      * OpenSSL registers atexit handlers and thread-local state). */
     void *crypto = open_lib(NC_OSSL_CRYPTO_SONAME);
-    if (crypto == NULL)
+    if (crypto == NULL || !resolve(crypto, NC_OSSL_CRYPTO_SONAME, crypto_names, N_CRYPTO, found))
         return;
-    void *ssl = open_lib(NC_OSSL_SSL_SONAME);
-    if (ssl == NULL)
-        return;
-    if (!resolve(crypto, NC_OSSL_CRYPTO_SONAME, crypto_names, N_CRYPTO, found) ||
-        !resolve(ssl, NC_OSSL_SSL_SONAME, ssl_names, N_SSL, found + N_CRYPTO))
-        return;
-    /* The soname promises the 3.x ABI; a library that says otherwise is not used at all. */
+    /* The soname promises the 3.x ABI; a library that says otherwise is not used at all (and
+     * libssl is not even opened). */
     for (size_t i = 0; i < N_CRYPTO; i++)
         if (strcmp(crypto_names[i], "OpenSSL_version_num") == 0)
             memcpy(&version, &found[i], sizeof(version));
@@ -122,6 +117,9 @@ static void load(void)
                  NC_OSSL_CRYPTO_SONAME, v);
         return;
     }
+    void *ssl = open_lib(NC_OSSL_SSL_SONAME);
+    if (ssl == NULL || !resolve(ssl, NC_OSSL_SSL_SONAME, ssl_names, N_SSL, found + N_CRYPTO))
+        return;
     /* All or nothing: the table changes only once every function was found. */
 #define NC_OSSL_COMMIT(f) memcpy(&nc_ossl_##f, &found[k++], sizeof(nc_ossl_##f));
     NC_OSSL_CRYPTO_FUNCS(NC_OSSL_COMMIT)

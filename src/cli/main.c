@@ -68,7 +68,7 @@ static const struct command commands[] = {
 };
 
 /* The commands proven never to call OpenSSL: they do not load it (about 5 ms of dynamic
- * linking per start, which `nucleus exec` cannot afford: docs/design/0012-lazy-openssl.md).
+ * linking per start, which `nucleus exec` cannot afford: docs/design/0013-lazy-openssl.md).
  * Every other command loads it first, so a new command works by default; one added here by
  * mistake aborts at its first OpenSSL call, naming the function (ossl.c), and tests/cli/
  * cli_ossl.sh checks with the dynamic linker's trace that these four really do not load it. */

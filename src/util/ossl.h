@@ -4,7 +4,7 @@
  *
  * Linking the two libraries cost about 5 ms per process start (the dynamic linker relocates
  * their symbols: 193 page faults instead of 49), which alone made `nucleus exec -- /bin/true`
- * 1.2 times as slow as bwrap (docs/benchmarks.md, docs/design/0012-lazy-openssl.md).
+ * 1.2 times as slow as bwrap (docs/benchmarks.md, docs/design/0013-lazy-openssl.md).
  *
  * Every file of src/ that uses OpenSSL includes this header, never <openssl/...> itself
  * (tests/ossl/ossl.sh checks it).  Each function the project calls is listed once, in

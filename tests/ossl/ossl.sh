@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# OpenSSL loaded on first use (src/util/ossl.h, docs/design/0012-lazy-openssl.md):
+# OpenSSL loaded on first use (src/util/ossl.h, docs/design/0013-lazy-openssl.md):
 #   - no file of src/ but util/ossl.h includes an OpenSSL header (so no call bypasses the table);
 #   - nucleus does not link libcrypto or libssl;
 #   - the commands main.c lets skip the load really never load them (the dynamic linker's own

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* OpenSSL loaded on first use: the table of function pointers and its loader (see ossl.h). */
+/* The table itself: the pointers are declared, the names are not redirected here (so that the
+ * X-macros below see plain names; ossl.h checks the redirections). */
+#define NC_OSSL_TABLE 1
 #include "util/ossl.h"
 
 #include <dlfcn.h>
@@ -17,18 +20,6 @@
 
 /* dlsym(3) returns function addresses as data pointers; POSIX makes them the same size. */
 _Static_assert(sizeof(void *) == sizeof(void (*)(void)), "function and data pointers differ");
-
-#define NC_OSSL_STR_(x) #x
-#define NC_OSSL_STR(x) NC_OSSL_STR_(x)
-
-/* Every listed function is redirected: its name expands to (*nc_ossl_NAME).  Without the
- * #define, calls would bind to the real symbol, which nucleus does not link (a link error, but
- * a later and less clear one). */
-#define NC_OSSL_CHECK(f)                                                                       \
-    _Static_assert(sizeof(NC_OSSL_STR(f)) == sizeof("(*nc_ossl_" #f ")"),                     \
-                   "util/ossl.h: " #f " is listed but has no #define " #f " (*nc_ossl_" #f ")");
-NC_OSSL_CRYPTO_FUNCS(NC_OSSL_CHECK)
-NC_OSSL_SSL_FUNCS(NC_OSSL_CHECK)
 
 /* A call before nc_ossl_load() succeeded is a bug of the caller (a command that skips the load
  * but reaches OpenSSL): stop at once and say which function, rather than jump to NULL or limp

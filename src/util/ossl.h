@@ -12,9 +12,9 @@
  * and defines F as (*nc_ossl_F), so the call sites read as plain OpenSSL.  A call to a function
  * missing from the lists does not build: nucleus does not link libcrypto, so the reference to
  * the real symbol is undefined at link time.  A listed function without its #define below is a
- * compile error (ossl.c checks every entry).  Until nc_ossl_load() succeeds, every pointer leads
- * to a stub that names the function and aborts: a command that forgot to load fails loudly, it
- * never calls NULL.
+ * compile error (checked below for every entry).  Until nc_ossl_load() succeeds, every pointer
+ * leads to a stub that names the function and aborts: a command that forgot to load fails
+ * loudly, it never calls NULL.
  *
  * To add a function: one X(name) line in the list of its library (ossl_list.h) and one
  * #define below, for the exported symbol, not a macro (SSL_CTX_set_min_proto_version is
@@ -53,6 +53,7 @@ NC_OSSL_CRYPTO_FUNCS(NC_OSSL_DECLARE)
 NC_OSSL_SSL_FUNCS(NC_OSSL_DECLARE)
 #undef NC_OSSL_DECLARE
 
+#ifndef NC_OSSL_TABLE
 /* clang-format off */
 #define ASN1_INTEGER_free (*nc_ossl_ASN1_INTEGER_free)
 #define ASN1_INTEGER_to_BN (*nc_ossl_ASN1_INTEGER_to_BN)
@@ -202,6 +203,19 @@ NC_OSSL_SSL_FUNCS(NC_OSSL_DECLARE)
 #define TLS_client_method (*nc_ossl_TLS_client_method)
 #define TLS_server_method (*nc_ossl_TLS_server_method)
 /* clang-format on */
+
+/* Every listed function is redirected: its name expands to (*nc_ossl_NAME).  Without the
+ * #define, calls would bind to the real symbol, which nucleus does not link (a link error, but
+ * a later and less clear one). */
+#define NC_OSSL_STR_(x) #x
+#define NC_OSSL_STR(x) NC_OSSL_STR_(x)
+#define NC_OSSL_CHECK(f)                                                                       \
+    _Static_assert(sizeof(NC_OSSL_STR(f)) == sizeof("(*nc_ossl_" #f ")"),                     \
+                   "util/ossl.h: " #f " is listed but has no #define " #f " (*nc_ossl_" #f ")");
+NC_OSSL_CRYPTO_FUNCS(NC_OSSL_CHECK)
+NC_OSSL_SSL_FUNCS(NC_OSSL_CHECK)
+#undef NC_OSSL_CHECK
+#endif /* NC_OSSL_TABLE */
 #endif /* NC_OSSL_DIRECT */
 
 #endif

@@ -10,7 +10,7 @@ the gateway's median throughput is below 80 % of direct.
 
 Usage: bench/egress.py [NUCLEUS]   (default build/src/cli/nucleus; use a release build)
   RUNS=5 (downloads per path), LAT_RUNS=200 (latency samples per path), MIB=100"""
-import os, shutil, socket, statistics, subprocess, sys, tempfile, threading
+import os, shutil, socket, statistics, subprocess, sys, tempfile, threading, time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NUCLEUS = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else f"{REPO}/build/src/cli/nucleus")
@@ -86,11 +86,31 @@ gw = subprocess.Popen([NUCLEUS, "gateway", "--listen-tcp", "127.0.0.1:0", "--pol
                       stdout=subprocess.PIPE, text=True)
 GW = gw.stdout.readline().strip().split("tcp:", 1)[1]
 
+# The peer: socat as a plain TCP forwarder (no policy, no parsing) to the same upstream, so
+# the cost of any relay hop on this machine is measured next to the gateway's.
+SOCAT = shutil.which("socat")
+socat = None
+if SOCAT is not None:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    SOCAT_PORT = s.getsockname()[1]
+    s.close()
+    socat = subprocess.Popen([SOCAT, f"TCP-LISTEN:{SOCAT_PORT},bind=127.0.0.1,reuseaddr,fork",
+                              f"TCP:127.0.0.2:{PORT}"], stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", SOCAT_PORT), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.02)
+
 paths = {
     "direct": ["--noproxy", "*", f"http://127.0.0.2:{PORT}"],
     "gateway CONNECT": ["-p", "-x", f"http://{GW}", f"http://bench.test:{PORT}"],
     "gateway SOCKS5": ["--socks5-hostname", GW, f"http://bench.test:{PORT}"],
 }
+if socat is not None:
+    paths["socat relay (peer)"] = ["--noproxy", "*", f"http://127.0.0.1:{SOCAT_PORT}"]
 
 
 def gw_cpu():
@@ -117,7 +137,8 @@ try:
         for name, args in paths.items():
             c0 = gw_cpu()
             tput[name].append(curl(args, "/big", "%{speed_download}") / (1 << 20))
-            cpu[name] += gw_cpu() - c0
+            if name.startswith("gateway"):
+                cpu[name] += gw_cpu() - c0
     for _ in range(LAT_RUNS):
         for name, args in paths.items():
             lat[name].append(curl(args, "/small", "%{time_total}") * 1000)
@@ -128,6 +149,9 @@ try:
 finally:
     gw.terminate()
     gw.wait()
+    if socat is not None:
+        socat.terminate()
+        socat.wait()
     srv.close()
     shutil.rmtree(TMP, ignore_errors=True)
 
@@ -141,8 +165,10 @@ print("|---|---|---|---|---|---|---|")
 worst = 100.0
 for name, t, lm, lp, c in rows:
     pct = 100.0 * t / direct
-    worst = min(worst, pct)
-    print(f"| {name} | {t:.0f} | {pct:.0f} % | {c:.0f} | {lm:.2f} | {lp:.2f} | "
+    if name.startswith("gateway"):
+        worst = min(worst, pct)
+    cs = f"{c:.0f}" if name.startswith("gateway") else "-"
+    print(f"| {name} | {t:.0f} | {pct:.0f} % | {cs} | {lm:.2f} | {lp:.2f} | "
           f"{lm / direct_lat:.2f}x |")
 ncpu = os.cpu_count() or 1
 print(f"\nload average (1 min) before {load_before[0]:.2f}, after {load_after[0]:.2f}, "

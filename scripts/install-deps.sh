@@ -11,7 +11,7 @@ BUILD_PKGS="gcc libc6-dev make meson ninja-build pkg-config libyaml-dev libjanss
 CHECK_PKGS="libcmocka-dev clang libclang-rt-14-dev python3 cppcheck clang-tidy frama-c-base why3 z3 cvc4 openssl curl nftables iproute2"
 # Peers measured side by side by bench/ (not needed by make demo or make check): bubblewrap
 # (spawn.sh), ripgrep and GNU grep (grep.sh), curl (egress.py); mcp.sh runs node (below).
-BENCH_PKGS="bubblewrap hyperfine ripgrep grep python3 curl"
+BENCH_PKGS="bubblewrap hyperfine ripgrep grep python3 curl socat"
 
 # Node.js and npm run the official MCP SDK client in the tests (tests/proxy/sdk.sh).  A Node.js
 # from another source (nodesource ships npm inside its nodejs package) is kept as it is.

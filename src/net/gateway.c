@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #define MAX_LISTENERS 4
-#define RELAY_BUF ((size_t)128 << 10)
+#define RELAY_BUF ((size_t)1 << 20)
 #define THREAD_STACK ((size_t)256 << 10)
 
 struct slot {

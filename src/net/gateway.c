@@ -464,7 +464,8 @@ static void tunnel(struct conn *c, const char *first, size_t first_len)
      * than relay with a splice that could block. */
     if (pipe2(p0, O_CLOEXEC | O_NONBLOCK) == 0 && pipe2(p1, O_CLOEXEC | O_NONBLOCK) == 0 &&
         set_nonblock(c->cfd) == 0 && set_nonblock(c->ufd) == 0) {
-        /* one pipe holds what one splice reads (default 64 KiB; a failure keeps that) */
+        /* one pipe holds what one splice reads (1 MiB; where the limit refuses that, the 64 KiB
+         * default stays and a splice moves what fits) */
         (void)fcntl(p0[1], F_SETPIPE_SZ, (int)RELAY_BUF);
         (void)fcntl(p1[1], F_SETPIPE_SZ, (int)RELAY_BUF);
         d[0].pr = p0[0];

@@ -180,7 +180,9 @@ static const char *check_url(const char *s)
         off = 7;
     else
         return "remote URL must start with https:// or http:// (lowercase)";
-    bad = url_authority(s + off, strnlen(s + off, NC_ITEM_MAX), &hl, &al);
+    if (n <= off)
+        return "remote URL has no valid host";
+    bad = url_authority(s + off, n - off, &hl, &al);
     if (bad != NULL)
         return bad;
     if (hl == 0 || hl > NC_DOMAIN_MAX)
@@ -214,11 +216,14 @@ static const char *check_url(const char *s)
 
 int nc_url_entry_host(const char *url, char *out, size_t outsz)
 {
-    size_t off, hl = 0, al = 0;
+    size_t off, hl = 0, al = 0, n;
     if (check_url(url) != NULL)
         return -1;
     off = url[4] == 's' ? 8u : 7u;
-    (void)url_authority(url + off, strlen(url + off), &hl, &al);
+    n = strnlen(url, NC_ITEM_MAX + 1);
+    if (n <= off) /* never, once check_url accepted it: says so to the reader and to EVA */
+        return -1;
+    (void)url_authority(url + off, n - off, &hl, &al);
     if (hl + 1 > outsz)
         return -1;
     memcpy(out, url + off, hl);

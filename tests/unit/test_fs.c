@@ -13,11 +13,11 @@
 #include <cmocka.h>
 
 #include "proxy/fs.h"
+#include "rmtree.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
@@ -42,18 +42,10 @@ struct ws {
 static bool have_openat2; /* the kernel (and any seccomp filter) lets openat2 through */
 static bool expect_no_openat2;
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-    (void)st;
-    (void)flag;
-    (void)f;
-    return remove(p) < 0 && errno != ENOENT ? -1 : 0;
-}
-
 static void rm_tree(const char *p)
 {
     if (p[0] != '\0')
-        (void)nftw(p, rm_one, 32, FTW_DEPTH | FTW_PHYS);
+        (void)nc_test_rm_tree(p);
 }
 
 static int ws_setup(void **state)

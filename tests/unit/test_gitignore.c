@@ -9,10 +9,10 @@
 #include <cmocka.h>
 
 #include "proxy/gitignore.h"
+#include "rmtree.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,14 +280,6 @@ static void random_path(char *out, size_t outsz)
     }
 }
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-    (void)st;
-    (void)flag;
-    (void)f;
-    return remove(p);
-}
-
 /* Runs git -C dir ARGS with stdout to `out` (or /dev/null). */
 static int run_git(const char *dir, const char *out, const char *const *args, size_t nargs)
 {
@@ -373,7 +365,7 @@ static void same_as_git(void **state)
     rng_state = seed != 0 ? seed : 1u;
     assert_non_null(mkdtemp(dir));
     if (run_git(dir, NULL, init, 2) != 0) {
-        (void)nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+        (void)nc_test_rm_tree(dir);
         print_message("# git init failed: differential test not run\n");
         skip();
     }
@@ -457,7 +449,7 @@ static void same_as_git(void **state)
     }
     print_message("# %d files compared with git status --ignored\n", compared);
     unlink(out);
-    (void)nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+    (void)nc_test_rm_tree(dir);
 }
 
 int main(void)

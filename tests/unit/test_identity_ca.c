@@ -12,6 +12,7 @@
 #include "identity/ca.h"
 #include "identity/svid.h"
 #include "../mtls/certgen.h"
+#include "rmtree.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,14 +33,6 @@ struct fx {
     char state[128]; /* dir/state */
     struct nc_ca *ca;
 };
-
-static int rm_rf(const char *p)
-{
-    char cmd[PATH_MAX + 16];
-    /* Test-only cleanup of a mkdtemp directory we created. */
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", p);
-    return system(cmd);
-}
 
 static int setup(void **state)
 {
@@ -62,7 +55,7 @@ static int teardown(void **state)
 {
     struct fx *f = *state;
     nc_ca_free(f->ca);
-    (void)rm_rf(f->dir);
+    (void)nc_test_rm_tree(f->dir);
     free(f);
     return 0;
 }

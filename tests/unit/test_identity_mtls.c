@@ -15,6 +15,7 @@
 #include "identity/ca.h"
 #include "identity/mtls.h"
 #include "../mtls/certgen.h"
+#include "rmtree.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -89,10 +90,8 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     (void)state;
-    char cmd[256];
     nc_ca_free(F->ca);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", F->dir);
-    if (system(cmd) != 0)
+    if (nc_test_rm_tree(F->dir) != 0)
         return -1;
     free(F);
     return 0;

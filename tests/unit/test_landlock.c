@@ -19,12 +19,12 @@
 #include <cmocka.h>
 
 #include "sandbox/landlock.h"
+#include "rmtree.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <linux/capability.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -99,19 +99,11 @@ static int tree_setup(void **state)
     return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)st;
-    (void)type;
-    (void)ftw;
-    return remove(path);
-}
-
 static int tree_teardown(void **state)
 {
     struct tree *t = *state;
     if (t != NULL) {
-        (void)nftw(t->root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        (void)nc_test_rm_tree(t->root);
         free(t);
     }
     return 0;

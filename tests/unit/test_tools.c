@@ -12,10 +12,10 @@
 
 #include "proxy/tool.h"
 #include "proxy/tools/common.h"
+#include "rmtree.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,14 +45,6 @@ static bool fb(const struct tws *w)
     return w->env.openat2_disabled || !have_openat2;
 }
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-    (void)st;
-    (void)flag;
-    (void)f;
-    return remove(p) < 0 && errno != ENOENT ? -1 : 0;
-}
-
 static int ws_setup(void **state)
 {
     struct tws *w = calloc(1, sizeof(*w));
@@ -77,7 +69,7 @@ static int ws_teardown(void **state)
 {
     struct tws *w = *state;
     close(w->fd);
-    (void)nftw(w->root, rm_one, 32, FTW_DEPTH | FTW_PHYS);
+    (void)nc_test_rm_tree(w->root);
     free(w->pol);
     free(w);
     return 0;

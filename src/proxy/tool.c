@@ -4,6 +4,7 @@
 #include "tool.h"
 
 #include "core/validate.h"
+#include "proxy/nested.h"
 #include "tools/common.h"
 #include "util/cleanup.h"
 #include "util/ossl.h"
@@ -660,4 +661,32 @@ json_t *nc_tool_args_audit(const struct nc_tool_env *env, const struct nc_arg_sp
         }
     }
     return o;
+}
+
+int nc_tool_spawn(const struct nc_tool_env *env, struct nc_spawn_opts *o,
+                  struct nc_spawn_result *r, struct nc_tool_output *out, char **so, size_t *sol,
+                  char **se, size_t *sel, struct nc_err *err)
+{
+    o->nucleus_exe = env->nucleus_exe;
+    o->policy = env->policy;
+    o->workspace = env->root;
+    o->cancelled = env->cancelled;
+    o->progress = env->progress;
+    o->progress_arg = env->progress_arg;
+    o->exec_opts = env->exec_opts;
+    o->nexec_opts = env->nexec_opts;
+    if ((env->spawn != NULL ? env->spawn(env->spawn_ctx, o, r, err)
+                            : nc_spawn_in_pod(o, r, err)) < 0)
+        return -1;
+    out->quantity = r->elapsed_ms;
+    *so = nc_utf8_lossy(r->out, r->out_len, sol);
+    *se = nc_utf8_lossy(r->err, r->err_len, sel);
+    if (*so == NULL || *se == NULL) {
+        free(*so);
+        free(*se);
+        *so = *se = NULL;
+        nc_spawn_result_free(r);
+        return nc_err_set(err, ENOMEM, "out of memory");
+    }
+    return 0;
 }

@@ -122,4 +122,13 @@ int nc_tool_fail(struct nc_tool_output *out, const char *kind, const char *fmt, 
  * deny and allow rules for `op` (glob_search or grep_search), as nc_decide applies them. */
 bool nc_tool_path_visible(const struct nc_tool_env *env, enum nc_op op, const char *rel);
 
+/* Runs o in a nested pod for a tool (run, git_commit, git_push): fills o's fields that come
+ * from env (nucleus binary, policy, workspace, cancellation, progress, exec options), spawns
+ * through env->spawn or nc_spawn_in_pod, and sets out->quantity to the elapsed milliseconds.
+ * On success *so and *se hold stdout and stderr as NUL-terminated valid UTF-8 (free them)
+ * and the caller frees r with nc_spawn_result_free; on failure nothing is left to free. */
+int nc_tool_spawn(const struct nc_tool_env *env, struct nc_spawn_opts *o,
+                  struct nc_spawn_result *r, struct nc_tool_output *out, char **so, size_t *sol,
+                  char **se, size_t *sel, struct nc_err *err);
+
 #endif

@@ -147,33 +147,15 @@ static int commit_exec(const struct nc_tool_env *env, struct nc_tool_plan *plan,
     for (size_t i = 0; i < cp->npaths; i++)
         argv[n++] = cp->paths[i];
     struct nc_spawn_opts o = {
-        .nucleus_exe = env->nucleus_exe,
-        .policy = env->policy,
-        .workspace = env->root,
         .argv = argv,
         .argc = n,
         .stdin_data = cp->message,
         .stdin_len = cp->message_len,
         .timeout_s = COMMIT_TIMEOUT,
-        .cancelled = env->cancelled,
-        .progress = env->progress,
-        .progress_arg = env->progress_arg,
-        .exec_opts = env->exec_opts,
-        .nexec_opts = env->nexec_opts,
     };
-    if ((env->spawn != NULL ? env->spawn(env->spawn_ctx, &o, &r, err)
-                           : nc_spawn_in_pod(&o, &r, err)) < 0)
+    if (nc_tool_spawn(env, &o, &r, out, &so, &sol, &se, &sel, err) < 0)
         return -1;
-    out->quantity = r.elapsed_ms;
     out->read_private = true;
-    so = nc_utf8_lossy(r.out, r.out_len, &sol);
-    se = nc_utf8_lossy(r.err, r.err_len, &sel);
-    if (so == NULL || se == NULL) {
-        free(so);
-        free(se);
-        nc_spawn_result_free(&r);
-        return nc_err_set(err, ENOMEM, "out of memory");
-    }
     if (r.exit_code == 0) {
         out->structured = json_pack("{s:i, s:s%}", "exit_code", 0, "output", so, sol);
         out->text = strdup(so);

@@ -162,33 +162,15 @@ static int push_exec(const struct nc_tool_env *env, struct nc_tool_plan *plan,
     char *so, *se;
     size_t sol = 0, sel = 0;
     struct nc_spawn_opts o = {
-        .nucleus_exe = env->nucleus_exe,
-        .policy = env->policy,
-        .workspace = env->root,
         .argv = argv,
         .argc = sizeof(argv) / sizeof(argv[0]),
         .timeout_s = PUSH_TIMEOUT,
-        .cancelled = env->cancelled,
-        .progress = env->progress,
-        .progress_arg = env->progress_arg,
-        .exec_opts = env->exec_opts,
-        .nexec_opts = env->nexec_opts,
     };
-    if ((env->spawn != NULL ? env->spawn(env->spawn_ctx, &o, &r, err)
-                           : nc_spawn_in_pod(&o, &r, err)) < 0)
+    if (nc_tool_spawn(env, &o, &r, out, &so, &sol, &se, &sel, err) < 0)
         return -1;
-    out->quantity = r.elapsed_ms;
     /* What the remote said ("remote:" lines, refusal reasons) was written by the remote
      * side: untrusted content, as a fetched page is. */
     out->untrusted = true;
-    so = nc_utf8_lossy(r.out, r.out_len, &sol);
-    se = nc_utf8_lossy(r.err, r.err_len, &sel);
-    if (so == NULL || se == NULL) {
-        free(so);
-        free(se);
-        nc_spawn_result_free(&r);
-        return nc_err_set(err, ENOMEM, "out of memory");
-    }
     if (r.exit_code == 0) {
         size_t tl = sol + sel + 200;
         out->text = malloc(tl);

@@ -209,42 +209,26 @@ static int run_exec(const struct nc_tool_env *env, struct nc_tool_plan *plan,
 {
     struct run_priv *rp = plan->priv;
     struct nc_spawn_opts o = {
-        .nucleus_exe = env->nucleus_exe,
-        .policy = env->policy,
-        .workspace = env->root,
         .argv = plan->argv,
         .argc = plan->argc,
         .cwd = rp->cwd,
         .stdin_data = rp->has_stdin ? rp->stdin_data : NULL,
         .stdin_len = rp->stdin_len,
         .timeout_s = rp->timeout_s,
-        .cancelled = env->cancelled,
-        .progress = env->progress,
-        .progress_arg = env->progress_arg,
-        .exec_opts = env->exec_opts,
-        .nexec_opts = env->nexec_opts,
     };
     struct nc_spawn_result r;
     _cleanup_free_ char *so = NULL, *se = NULL;
     size_t sol = 0, sel = 0, len = 0, cap = 256;
     char head[160];
 
-    if ((env->spawn != NULL ? env->spawn(env->spawn_ctx, &o, &r, err)
-                           : nc_spawn_in_pod(&o, &r, err)) < 0)
+    if (nc_tool_spawn(env, &o, &r, out, &so, &sol, &se, &sel, err) < 0)
         return -1;
-    out->quantity = r.elapsed_ms;
     out->read_private = true; /* the command could read the workspace */
     /* It could also read every path marked untrusted (the pod mounts the whole workspace), and
      * its output reaches the agent: with untrusted paths in the policy, a command counts as
      * ingesting untrusted content.  Conservative on purpose: the alternative is an untracked
      * way to complete the uninhabitable state. */
     out->untrusted = env->policy->paths_untrusted.count > 0;
-    so = nc_utf8_lossy(r.out, r.out_len, &sol);
-    se = nc_utf8_lossy(r.err, r.err_len, &sel);
-    if (so == NULL || se == NULL) {
-        nc_spawn_result_free(&r);
-        return nc_err_set(err, ENOMEM, "out of memory");
-    }
     out->structured = json_pack("{s:i, s:b, s:b, s:I, s:s%, s:b, s:s%, s:b}", "exit_code",
                                 r.exit_code, "timed_out", r.timed_out, "cancelled", r.cancelled,
                                 "duration_ms", (json_int_t)r.elapsed_ms, "stdout", so, sol,

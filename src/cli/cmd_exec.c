@@ -65,6 +65,9 @@ static const char help[] =
     "http_proxy, https_proxy, HTTP_PROXY, HTTPS_PROXY (http://127.0.0.1:3128), ALL_PROXY,\n"
     "all_proxy (socks5h://127.0.0.1:3128) and an empty NO_PROXY are set: allowed hosts are\n"
     "reachable by any tool that uses a proxy, nothing else by any tool (docs/network.md).\n"
+    "The same gateway listens on the unix socket " NC_EGRESS_POD_SOCKET " too\n"
+    "(NUCLEUS_EGRESS_SOCKET), the faster way for clients that can use one, e.g.\n"
+    "curl --proxy socks5h://localhost" NC_EGRESS_POD_SOCKET ".\n"
     "Refused connections are reported on stderr unless --quiet.  Otherwise the pod has no\n"
     "network at all.\n"
     "\n"
@@ -135,12 +138,16 @@ static void *egress_main(void *arg)
     return NULL;
 }
 
-/* Called by nc_pod_run once the pod runs, with the listener it made inside its namespace. */
-static void egress_ready(void *arg, int fd)
+/* Called by nc_pod_run once the pod runs, with the listeners it made inside it (TCP on
+ * 127.0.0.1:3128, unix at NC_EGRESS_POD_SOCKET); the gateway owns them from here on. */
+static void egress_ready(void *arg, int tcp_fd, int unix_fd)
 {
     struct egress *eg = arg;
     struct nc_err err = {0};
-    if (nc_gateway_listen_fd(eg->gw, fd, &err) < 0 ||
+    int rc = nc_gateway_listen_fd(eg->gw, tcp_fd, &err);
+    if (rc < 0)
+        close(unix_fd);
+    if (rc < 0 || nc_gateway_listen_fd(eg->gw, unix_fd, &err) < 0 ||
         pthread_create(&eg->th, NULL, egress_main, eg) != 0) {
         if (!eg->quiet)
             nc_cli_error("the egress gateway could not start (%s): the pod has no network",
@@ -412,6 +419,8 @@ int nc_cmd_exec(int argc, char **argv)
             "ALL_PROXY=socks5h://127.0.0.1:3128", "all_proxy=socks5h://127.0.0.1:3128",
             "NO_PROXY=",                         "no_proxy=",
             "NUCLEUS_EGRESS_PROXY=socks5h://127.0.0.1:3128", /* NC_EGRESS_PROXY_ENV */
+            /* NC_EGRESS_SOCKET_ENV; one literal, concatenated */
+            "NUCLEUS_EGRESS_SOCKET=" NC_EGRESS_POD_SOCKET, /* NOLINT(bugprone-suspicious-missing-comma) */
         };
         _cleanup_free_ struct nc_net_rules *rules = malloc(sizeof(*rules));
         _cleanup_free_ struct nc_hosts *hosts = NULL;

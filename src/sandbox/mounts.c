@@ -4,6 +4,7 @@
  * /oldroot; the real root is assembled from it on another tmpfs at /newroot, then a second
  * pivot_root makes it "/" and the host's tree is detached for good. */
 #include "mounts.h"
+#include "pod.h" /* NC_EGRESS_POD_DIR */
 
 #include "core/glob.h"
 #include "sandbox/trace.h"
@@ -606,6 +607,12 @@ int nc_fs_setup(const struct nc_fs_plan *plan, struct nc_fs_report *rep, struct 
         return -1;
     if (symlink("../tmp", NEW "/var/tmp") < 0)
         return nc_err_set(err, errno, "symlink /var/tmp: %s", strerror(errno));
+    /* The egress gateway's socket is bound here by the init, which then makes this tmpfs
+     * read-only (pod.c); room for that one socket. */
+    if (plan->egress_dir && (mkdirs(NEW NC_EGRESS_POD_DIR, err) < 0 ||
+                             mnt("tmpfs", NEW NC_EGRESS_POD_DIR, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                                 "mode=0755,size=4k,nr_inodes=4", err) < 0))
+        return -1;
     NC_TRACE("filesystem: /tmp, /var (init)");
     if (setup_dev(plan->policy->limits.memory_bytes, err) < 0 || setup_proc(err) < 0)
         return -1;

@@ -16,6 +16,7 @@ struct nc_fs_plan {
     const char *workspace; /* absolute, canonical */
     bool writable;
     const struct nc_policy *policy;
+    bool egress_dir; /* a small writable tmpfs at NC_EGRESS_POD_DIR for the egress socket */
 };
 
 #define NC_FS_MAX_PLACEHOLDERS 64

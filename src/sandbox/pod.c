@@ -63,11 +63,14 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -181,16 +184,23 @@ static void __attribute__((noreturn)) die_pod(int fd, int status, const struct n
     _exit(status);
 }
 
-/* The egress gateway's listener (pod.h, docs/network.md): a TCP socket on 127.0.0.1 inside
- * the pod's network namespace, made here where the namespace is ours and passed out over
- * chan (SCM_RIGHTS); the gateway serves it from outside the pod.  The command may connect to
- * it (its Landlock rules allow that one port) but reaches nothing else. */
-static int egress_listener(uint16_t port, int chan, struct nc_err *err)
+/* The egress gateway's listeners (pod.h, docs/network.md), made here where the network
+ * namespace and the file system are the pod's, and passed out over chan in one message
+ * (SCM_RIGHTS); the gateway serves them from outside the pod:
+ * - a TCP socket on 127.0.0.1:port, the one port the command's Landlock rules let it
+ *   connect to (for every client that speaks HTTP or SOCKS5 proxies over TCP);
+ * - a unix socket at NC_EGRESS_POD_SOCKET, on a small tmpfs of its own that is made
+ *   read-only once the socket exists, so nothing in the pod can replace it (a unix leg costs
+ *   the kernel far less than a second loopback TCP connection: docs/benchmarks.md).
+ * The pod's processes cannot bind either address themselves (Landlock denies TCP bind, and
+ * the directory is read-only). */
+static int egress_listeners(uint16_t port, int chan, struct nc_err *err)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port),
                              .sin_addr = {.s_addr = htonl(INADDR_LOOPBACK)}};
+    struct sockaddr_un su = {.sun_family = AF_UNIX};
     union {
-        char buf[CMSG_SPACE(sizeof(int))];
+        char buf[CMSG_SPACE(2 * sizeof(int))];
         struct cmsghdr align;
     } cbuf;
     char tag = 'N';
@@ -198,20 +208,32 @@ static int egress_listener(uint16_t port, int chan, struct nc_err *err)
     struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
                         .msg_controllen = sizeof(cbuf.buf)};
     struct cmsghdr *cm;
-    _cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    _cleanup_close_ int tfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    _cleanup_close_ int ufd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fds[2] = {tfd, ufd};
     ssize_t n;
 
-    if (fd < 0)
+    _Static_assert(sizeof(NC_EGRESS_POD_SOCKET) <= sizeof(su.sun_path), "socket path too long");
+    memcpy(su.sun_path, NC_EGRESS_POD_SOCKET, sizeof(NC_EGRESS_POD_SOCKET));
+    if (tfd < 0 || ufd < 0)
         return nc_err_set(err, errno, "egress listener: %s", strerror(errno));
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 128) < 0)
+    if (bind(tfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(tfd, 128) < 0)
         return nc_err_set(err, errno, "egress listener on 127.0.0.1:%u: %s", (unsigned)port,
+                          strerror(errno));
+    /* Any pod process may connect (connect needs write permission on the socket); the
+     * directory's tmpfs then becomes read-only: no unlink, no second socket in its place. */
+    if (bind(ufd, (struct sockaddr *)&su, sizeof(su)) < 0 || listen(ufd, 128) < 0 ||
+        chmod(NC_EGRESS_POD_SOCKET, 0666) < 0 ||
+        mount(NULL, NC_EGRESS_POD_DIR, NULL,
+              MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+        return nc_err_set(err, errno, "egress listener at %s: %s", NC_EGRESS_POD_SOCKET,
                           strerror(errno));
     memset(cbuf.buf, 0, sizeof(cbuf.buf));
     cm = CMSG_FIRSTHDR(&mh);
     cm->cmsg_level = SOL_SOCKET;
     cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+    cm->cmsg_len = CMSG_LEN(sizeof(fds));
+    memcpy(CMSG_DATA(cm), fds, sizeof(fds));
     do
         n = sendmsg(chan, &mh, MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
@@ -221,32 +243,29 @@ static int egress_listener(uint16_t port, int chan, struct nc_err *err)
     return 0;
 }
 
-/* The parent's side: waits (at most 10 s: the init makes the listener first thing) for the
- * listener and hands it to the caller.  Without it the pod simply has no network. */
+/* The parent's side, from its loop once chan is readable (the init sends the listeners when
+ * the pod's file system is built): hands them to the caller.  EOF (the init failed, and
+ * reported why) or anything else: the pod simply has no network. */
 static void egress_receive(const struct nc_pod_config *cfg, int chan)
 {
     union {
-        char buf[CMSG_SPACE(sizeof(int))];
+        char buf[CMSG_SPACE(2 * sizeof(int))];
         struct cmsghdr align;
     } cbuf;
     char tag = 0;
     struct iovec iov = {.iov_base = &tag, .iov_len = 1};
     struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
                         .msg_controllen = sizeof(cbuf.buf)};
-    struct pollfd p = {.fd = chan, .events = POLLIN};
-    int fd = -1, r;
+    int fds[2] = {-1, -1};
 
-    do
-        r = poll(&p, 1, 10000);
-    while (r < 0 && errno == EINTR);
-    if (r != 1 || recvmsg(chan, &mh, MSG_CMSG_CLOEXEC) != 1 || tag != 'N')
-        return; /* the init failed before (and reported why) */
+    if (recvmsg(chan, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT) != 1 || tag != 'N')
+        return;
     for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm))
         if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-            cm->cmsg_len == CMSG_LEN(sizeof(int)))
-            memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-    if (fd >= 0)
-        cfg->egress_ready(cfg->egress_arg, fd);
+            cm->cmsg_len == CMSG_LEN(sizeof(fds)))
+            memcpy(fds, CMSG_DATA(cm), sizeof(fds));
+    if (fds[0] >= 0 && fds[1] >= 0)
+        cfg->egress_ready(cfg->egress_arg, fds[0], fds[1]);
 }
 
 static int loopback_up(struct nc_err *err)
@@ -619,7 +638,8 @@ static void __attribute__((noreturn)) init_main(struct pod_ctx *c)
     static struct nc_fs_report rep; /* large; the init is single-threaded */
     struct nc_fs_plan plan = {.workspace = c->cfg->workspace,
                               .writable = c->cfg->workspace_writable,
-                              .policy = c->cfg->policy};
+                              .policy = c->cfg->policy,
+                              .egress_dir = c->egress_fd >= 0};
     struct stacks_asan asan = {0};
     sigset_t block, none;
     bool ready = false;
@@ -631,9 +651,8 @@ static void __attribute__((noreturn)) init_main(struct pod_ctx *c)
         die_pod(c->report_fd, POD_SETUP_FAILED, &err);
     }
     NC_TRACE("start byte, hostname (init)");
-    if (loopback_up(&err) < 0 ||
-        (c->egress_fd >= 0 && egress_listener(c->cfg->egress_port, c->egress_fd, &err) < 0) ||
-        nc_fs_setup(&plan, &rep, &err) < 0)
+    if (loopback_up(&err) < 0 || nc_fs_setup(&plan, &rep, &err) < 0 ||
+        (c->egress_fd >= 0 && egress_listeners(c->cfg->egress_port, c->egress_fd, &err) < 0))
         die_pod(c->report_fd, POD_SETUP_FAILED, &err);
     NC_TRACE("filesystem: second pivot, host root detached, root read-only (init)");
     /* The parent removes the placeholders after the pod (the host side outlives us). */
@@ -1149,8 +1168,6 @@ int nc_pod_run(const struct nc_pod_config *cfg, struct nc_pod_result *res, struc
         close(sync[1]);
     }
 
-    if (egress_parent >= 0)
-        egress_receive(cfg, egress_parent);
     if (cfg->net_started != NULL)
         cfg->net_started(cfg->net_arg);
     sfd = signalfd(-1, &block, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -1158,9 +1175,10 @@ int nc_pod_run(const struct nc_pod_config *cfg, struct nc_pod_result *res, struc
     /* Housekeeping while the command runs, rather than before it starts. */
     nc_cgroup_reap_stale(&cg);
     while (!exited) {
-        struct pollfd pf[3] = {{.fd = rep_parent, .events = POLLIN},
+        struct pollfd pf[4] = {{.fd = rep_parent, .events = POLLIN},
                                {.fd = sfd, .events = POLLIN},
-                               {.fd = pidfd, .events = POLLIN}};
+                               {.fd = pidfd, .events = POLLIN},
+                               {.fd = egress_parent, .events = POLLIN}};
         uint64_t now = now_ms();
         int wait_ms = deadline == UINT64_MAX ? 1000 : now >= deadline ? 0 : (int)((deadline - now) > 1000 ? 1000 : deadline - now);
         if (deadline != UINT64_MAX && now >= deadline) {
@@ -1169,9 +1187,14 @@ int nc_pod_run(const struct nc_pod_config *cfg, struct nc_pod_result *res, struc
             waitpid(pid, &status, 0);
             break;
         }
-        int n = poll(pf, 3, wait_ms);
+        int n = poll(pf, 4, wait_ms);
         if (n < 0 && errno != EINTR)
             break;
+        if (egress_parent >= 0 && (pf[3].revents & (POLLIN | POLLHUP | POLLERR))) {
+            egress_receive(cfg, egress_parent); /* once: the listeners, or EOF */
+            close(egress_parent);
+            egress_parent = -1;
+        }
         if (rep_parent >= 0 && (pf[0].revents & (POLLIN | POLLHUP))) {
             ssize_t got = recv(rep_parent, &msg, sizeof(msg), 0);
             if (got == (ssize_t)sizeof(msg)) {

@@ -40,6 +40,11 @@ const char *nc_limit_holder_name(enum nc_limit_holder h);
 
 #define NC_POD_MAX_ENV 64
 
+/* The egress gateway's unix socket inside a pod, and the directory (a tmpfs of its own) that
+ * holds it. */
+#define NC_EGRESS_POD_DIR "/run/nucleus"
+#define NC_EGRESS_POD_SOCKET NC_EGRESS_POD_DIR "/egress.sock"
+
 struct nc_pod_config {
     const struct nc_policy *policy; /* capabilities, paths, limits */
     const char *workspace;          /* absolute, canonical; bound at the same path */
@@ -50,13 +55,15 @@ struct nc_pod_config {
     uint64_t timeout_s;        /* 0 = the policy's limits.timeout_s */
     nc_mechset allow_degraded; /* mechanisms the user accepted to run without */
     bool quiet;                /* no notices on stderr */
-    /* Egress (docs/network.md).  When egress_port is not 0, the pod's init makes a TCP
-     * listener on 127.0.0.1:egress_port inside the pod's network namespace and passes it
-     * out; egress_ready is called with it in this process once the pod runs (it owns the
-     * descriptor: the egress gateway serves it), and the command's Landlock rules allow TCP
-     * connections to that port only.  0: no network at all (only loopback, nothing on it). */
+    /* Egress (docs/network.md).  When egress_port is not 0, the pod's init makes two
+     * listeners, a TCP one on 127.0.0.1:egress_port inside the pod's network namespace and a
+     * unix one at NC_EGRESS_POD_SOCKET (on a tmpfs of its own, read-only once the socket
+     * exists), and passes them out; egress_ready is called with them in this process once the
+     * pod runs (it owns the descriptors: the egress gateway serves them), and the command's
+     * Landlock rules allow TCP connections to that port only.  0: no network at all (only
+     * loopback, nothing on it). */
     uint16_t egress_port;
-    void (*egress_ready)(void *arg, int listen_fd);
+    void (*egress_ready)(void *arg, int tcp_listen_fd, int unix_listen_fd);
     void *egress_arg;
     /* Routed egress (docs/design/0012-routed-egress.md).  When net_attach is set, it is
      * called in this process with the init's pid once the pod's namespaces exist and before

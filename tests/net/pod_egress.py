@@ -7,7 +7,7 @@ upstream servers listen on 127.0.0.2 and 127.0.0.3 of the host and are named thr
 gateway's hosts file (DNS is never asked).  TAP.
 
 Usage: pod_egress.py NUCLEUS"""
-import http.server, json, os, shutil, socket, subprocess, sys, tempfile, threading
+import errno, http.server, json, os, shutil, socket, subprocess, sys, tempfile, threading
 
 NUCLEUS = os.path.abspath(sys.argv[1])
 TMP = tempfile.mkdtemp(prefix="nc-podnet-")
@@ -90,7 +90,8 @@ with open(f"{TMP}/none.yaml", "w") as f:
 PROBE = r'''
 import json, os, socket, subprocess, sys, urllib.request
 port = int(sys.argv[1])
-out = {"env": {k: v for k, v in os.environ.items() if "proxy" in k.lower()}}
+out = {"env": {k: v for k, v in os.environ.items()
+               if "proxy" in k.lower() or k.startswith("NUCLEUS_EGRESS")}}
 def curl(*a):
     r = subprocess.run(["curl", "-sS", "--max-time", "5", *a], capture_output=True, text=True)
     return [r.returncode, r.stdout, r.stderr[-300:]]
@@ -103,8 +104,11 @@ def tcp(host, p):
         return type(e).__name__ + ":" + str(e.errno)
     finally:
         s.close()
-def socks(name_bytes, p):
-    s = socket.create_connection(("127.0.0.1", 3128), timeout=3)
+def socks(name_bytes, p, unix=None):
+    if unix is None:
+        s = socket.create_connection(("127.0.0.1", 3128), timeout=3)
+    else:
+        s = socket.socket(socket.AF_UNIX); s.settimeout(3); s.connect(unix)
     s.sendall(b"\x05\x01\x00"); s.recv(2)
     s.sendall(b"\x05\x01\x00\x03" + bytes([len(name_bytes)]) + name_bytes + p.to_bytes(2, "big"))
     r = s.recv(10); s.close(); return r[1] if len(r) > 1 else -1
@@ -146,6 +150,34 @@ try:
     out["socks_good"] = socks(b"good.test", port)
 except OSError as e:
     out["socks_nul"] = out["socks_good"] = "error " + repr(e)
+# The gateway's unix socket (NUCLEUS_EGRESS_SOCKET): the same rules; and nothing in the pod
+# can replace it or add another next to it.
+us = os.environ.get("NUCLEUS_EGRESS_SOCKET")
+out["run_nucleus"] = sorted(os.listdir("/run/nucleus")) if os.path.isdir("/run/nucleus") else None
+if us:
+    out["unix_good"] = curl("--proxy", f"socks5h://localhost{us}", f"{g}/unix")
+    out["unix_other"] = curl("--proxy", f"socks5h://localhost{us}", f"http://other.test:{port}/")
+    out["unix_ip"] = curl("--proxy", f"socks5h://localhost{us}", f"http://127.0.0.3:{port}/")
+    try:
+        out["unix_socks_nul"] = socks(b"other.test\x00.good.test", port, us)
+    except OSError as e:
+        out["unix_socks_nul"] = "error " + repr(e)
+    def attempt(f):
+        try:
+            f(); return "done"
+        except OSError as e:
+            return e.errno
+    out["unix_unlink"] = attempt(lambda: os.unlink(us))
+    out["unix_rename"] = attempt(lambda: os.rename(us, "/run/nucleus/moved"))
+    out["unix_create"] = attempt(lambda: open("/run/nucleus/planted", "w").close())
+    def bind_second():
+        b = socket.socket(socket.AF_UNIX)
+        try:
+            b.bind("/run/nucleus/evil.sock")
+        finally:
+            b.close()
+    out["unix_bind"] = attempt(bind_second)
+    out["unix_still"] = curl("--proxy", f"socks5h://localhost{us}", f"{g}/again")
 print(json.dumps(out))
 '''
 with open(f"{WS}/probe.py", "w") as f:
@@ -173,6 +205,8 @@ if not have_curl:
 r, p, _ = in_pod("none")
 ok(r.returncode == 0 and p, "the probe ran in a pod with network.allow []", r.stderr[-1500:])
 ok(p.get("env") == {}, "no proxy variables without an allowlist", p.get("env"))
+ok(p.get("run_nucleus") is None, "no gateway socket (/run/nucleus) without an allowlist",
+   p.get("run_nucleus"))
 ok(p.get("curl_proxy", [0])[0] != 0 and p.get("noproxy_ip", [0])[0] != 0,
    "curl reaches nothing", [p.get("curl_proxy"), p.get("noproxy_ip")])
 ok(p.get("tcp_gateway") != "connected" and p.get("tcp_host") != "connected",
@@ -220,6 +254,23 @@ ok(p.get("dev_tcp", 0) != 0, "bash /dev/tcp reaches nothing", p.get("dev_tcp"))
 ok(p.get("socks_nul") == 2 and p.get("socks_good") == 0,
    "SOCKS5 'other.test\\0.good.test' is refused, 'good.test' allowed",
    [p.get("socks_nul"), p.get("socks_good")])
+ok(env.get("NUCLEUS_EGRESS_SOCKET") == "/run/nucleus/egress.sock" and
+   p.get("run_nucleus") == ["egress.sock"], "the gateway's unix socket is named and alone in "
+   "/run/nucleus", [env, p.get("run_nucleus")])
+ok(p.get("unix_good", [1, ""])[1] == "upstream=good path=/unix\n",
+   "curl reaches an allowed host through the unix socket (SOCKS5)", p.get("unix_good"))
+ok(p.get("unix_other", [0])[0] != 0 and p.get("unix_ip", [0])[0] != 0,
+   "a host outside the allowlist and a direct IP are refused through the unix socket",
+   [p.get("unix_other"), p.get("unix_ip")])
+ok(p.get("unix_socks_nul") == 2, "the SOCKS5 NUL trick is refused through the unix socket",
+   p.get("unix_socks_nul"))
+ok(all(p.get(k) == errno.EROFS for k in ("unix_unlink", "unix_rename", "unix_create",
+                                            "unix_bind")),
+   "the socket cannot be removed, renamed or replaced, and nothing can be added next to it "
+   "(read-only)", {k: p.get(k) for k in ("unix_unlink", "unix_rename", "unix_create",
+                                         "unix_bind")})
+ok(p.get("unix_still", [1, ""])[1] == "upstream=good path=/again\n",
+   "the unix socket still serves after those attempts", p.get("unix_still"))
 ok("Sanitizer" not in r.stderr, "no sanitizer report from nucleus exec and its gateway thread",
    r.stderr[-1500:])
 ok("egress refused other.test" in r.stderr and "host_not_allowed" in r.stderr,

@@ -52,6 +52,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/capability.h>
+#include <linux/close_range.h>
 #include <linux/securebits.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -266,6 +267,27 @@ static void egress_receive(const struct nc_pod_config *cfg, int chan)
             memcpy(fds, CMSG_DATA(cm), sizeof(fds));
     if (fds[0] >= 0 && fds[1] >= 0)
         cfg->egress_ready(cfg->egress_arg, fds[0], fds[1]);
+}
+
+/* Every descriptor from 3 up becomes close-on-exec: what the caller of nucleus left open
+ * without O_CLOEXEC (a host file, a socket, a pipe of a tool) must never reach the command or
+ * nucleus-init, where it would be a handle past every namespace.  Ours are close-on-exec
+ * already; the one nucleus-init keeps is marked later.  close_range(2) (5.11+), else each
+ * descriptor below the limit. */
+static int cloexec_inherited(struct nc_err *err)
+{
+    struct rlimit rl;
+    if (syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) == 0)
+        return 0;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur > (1u << 20))
+        return nc_err_set(err, errno, "cannot close the inherited descriptors");
+    for (int fd = 3; fd < (int)rl.rlim_cur; fd++) {
+        int fl = fcntl(fd, F_GETFD);
+        if (fl >= 0 && !(fl & FD_CLOEXEC) && fcntl(fd, F_SETFD, fl | FD_CLOEXEC) < 0)
+            return nc_err_set(err, errno, "cannot close inherited descriptor %d: %s", fd,
+                              strerror(errno));
+    }
+    return 0;
 }
 
 static int loopback_up(struct nc_err *err)
@@ -646,6 +668,8 @@ static void __attribute__((noreturn)) init_main(struct pod_ctx *c)
     long cmd;
     int status = 0;
 
+    if (cloexec_inherited(&err) < 0)
+        die_pod(c->report_fd, POD_SETUP_FAILED, &err);
     if (sethostname("nucleus", 7) < 0) {
         nc_err_set(&err, errno, "sethostname: %s", strerror(errno));
         die_pod(c->report_fd, POD_SETUP_FAILED, &err);

@@ -333,6 +333,29 @@ static int case_host_tmp(char **argv)
     return finish(&v);
 }
 
+/* inherited-fds FD...: descriptors the caller of nucleus left open (the driver opens a host
+ * file and a host directory without close-on-exec) must not exist in the pod: each is EBADF,
+ * and so is every other descriptor from 3 to 1023 (the probe opens none before looking). */
+static int case_inherited_fds(int argc, char **argv)
+{
+    struct verdict v = VERDICT("refused");
+    char what[64];
+    int open_fds = 0;
+    for (int i = 0; i < argc; i++) {
+        int fd = atoi(argv[i]);
+        char b[16];
+        snprintf(what, sizeof(what), "read(%d) (a host file or directory)", fd);
+        STEP(&v, what, read(fd, b, sizeof(b)), EBADF);
+        snprintf(what, sizeof(what), "openat(%d, \".\")", fd);
+        STEP(&v, what, try_openat(fd, ".", O_RDONLY), EBADF, ENOTDIR);
+    }
+    for (int fd = 3; fd < 1024; fd++)
+        if (fcntl(fd, F_GETFD) >= 0)
+            open_fds++;
+    STEP(&v, "descriptors 3..1023 open", open_fds == 0 ? (errno = EBADF, -1) : open_fds, EBADF);
+    return finish(&v);
+}
+
 /* etc-secrets: credentials in /etc are not part of the pod. */
 static int case_etc_secrets(void)
 {
@@ -2049,6 +2072,7 @@ static const struct probe_case cases[] = {
     {"write-outside", 1, "TOKEN"},
     {"host-paths", -1, "PATH..."},
     {"host-tmp", 2, "HOSTDIR MARKER"},
+    {"inherited-fds", -1, "FD..."},
     {"etc-secrets", 0, ""},
     {"sys-absent", 0, ""},
     {"dev-write", 1, "TOKEN"},
@@ -2120,6 +2144,7 @@ static int dispatch(const char *c, int argc, char **argv)
     if (strcmp(c, "write-outside") == 0) return case_write_outside(argv);
     if (strcmp(c, "host-paths") == 0) return case_host_paths(argc, argv);
     if (strcmp(c, "host-tmp") == 0) return case_host_tmp(argv);
+    if (strcmp(c, "inherited-fds") == 0) return case_inherited_fds(argc, argv);
     if (strcmp(c, "etc-secrets") == 0) return case_etc_secrets();
     if (strcmp(c, "sys-absent") == 0) return case_sys_absent();
     if (strcmp(c, "dev-write") == 0) return case_dev_write(argv);

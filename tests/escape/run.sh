@@ -288,6 +288,9 @@ if needs home host-home-invisible; then
   case_ host-home-invisible local-dev -- host-paths "$(dirname "$HOME_MARKER")" "$HOME_MARKER"
 fi
 case_ sibling-of-workspace-invisible local-dev -- host-paths "$tpl" "$tpl/.env"
+# Descriptors left open by whoever starts nucleus (a host file and a host directory, not
+# close-on-exec) do not follow the command into the pod.
+case_ inherited-fds local-dev -- inherited-fds 7 8 7<"$H/marker" 8<"$H"
 case_ etc-secrets-absent local-dev -- etc-secrets
 case_ sys-absent local-dev -- sys-absent
 case_ dev-write local-dev -- dev-write "$TOK"

@@ -11,6 +11,7 @@
 #include "util/file.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <time.h>
@@ -54,13 +55,20 @@ static const char help[] =
     "                         (see 'nucleus gateway --help'); repeatable\n"
     "  --egress-ports LIST    ports host names may be reached on (default 80,443)\n"
     "  --egress-log FILE      append the egress gateway's decisions to FILE (JSON lines)\n"
+    "  --egress-log-fd FD     write them to descriptor FD too (the tool proxy's audit pipe);\n"
+    "                         without network, FD is closed at once\n"
+    "  --preserve-fd FD       pass descriptor FD (>= 3) to the command; repeatable (8 at\n"
+    "                         most).  No other descriptor but stdin, stdout and stderr is\n"
+    "                         passed in, whatever the caller left open\n"
     "  --hosts-file FILE      the egress gateway resolves names from FILE, not DNS (tests)\n"
     "  --net=MODE             gateway (default) or routed: root only; the pod gets a veth\n"
     "                         pair and reaches the addresses of the allowed names, pinned\n"
     "                         at start, by any protocol over TCP; DNS only from nucleus's\n"
     "                         resolver; nftables rules in the host drop everything else,\n"
     "                         and any change to them kills the pod (exit status 122)\n"
-    "\n"
+    "\n";
+/* The rest of --help (one literal would pass the 4095 bytes a C compiler must support). */
+static const char help_network[] =
     "Network: when the policy's network.allow admits any host (or --allow-network is\n"
     "given), an egress gateway serves 127.0.0.1:3128 inside the pod from outside it, and\n"
     "http_proxy, https_proxy, HTTP_PROXY, HTTPS_PROXY (http://127.0.0.1:3128), ALL_PROXY,\n"
@@ -86,6 +94,44 @@ static const char help[] =
 #define MAX_NETS 64
 _Static_assert(NC_EGRESS_POD_PORT == 3128, "the help text and the proxy variables say 3128");
 
+/* Where the network decisions go as JSON lines: --egress-log FILE and --egress-log-fd FD
+ * (the tool proxy's pipe, for its audit log).  Each line is one write of the whole record. */
+struct declog {
+    FILE *f[2];
+};
+
+static void declog_close(struct declog *l)
+{
+    for (size_t i = 0; i < 2; i++)
+        if (l->f[i] != NULL)
+            fclose(l->f[i]);
+    memset(l, 0, sizeof(*l));
+}
+
+/* Adds "time" to o, writes it to every sink, and releases o. */
+static void declog_write(struct declog *l, json_t *o)
+{
+    char ts[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    char *line;
+    if (o == NULL || (l->f[0] == NULL && l->f[1] == NULL)) {
+        json_decref(o);
+        return;
+    }
+    gmtime_r(&t, &tm);
+    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    json_object_set_new(o, "time", json_string(ts));
+    line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    for (size_t i = 0; line != NULL && i < 2; i++)
+        if (l->f[i] != NULL) {
+            fprintf(l->f[i], "%s\n", line);
+            fflush(l->f[i]);
+        }
+    free(line);
+}
+
 /* The egress gateway of this pod: made before the pod (so its options are checked first),
  * serving the listener the pod passes out from a thread of this process (outside the pod). */
 struct egress {
@@ -93,7 +139,7 @@ struct egress {
     pthread_t th;
     bool running;
     bool quiet;
-    FILE *log;
+    struct declog *log;
 };
 
 static void egress_event(void *arg, const struct nc_net_event *e)
@@ -110,25 +156,10 @@ static void egress_event(void *arg, const struct nc_net_event *e)
                     nc_net_reason_name(e->reason), e->detail != NULL ? ": " : "",
                     e->detail != NULL ? e->detail : "");
     }
-    if (eg->log != NULL) {
-        char ts[32];
-        time_t t = time(NULL);
-        struct tm tm;
-        json_t *o;
-        char *line;
-        gmtime_r(&t, &tm);
-        strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        o = json_pack("{s:s, s:s, s:b, s:s, s:s, s:i, s:s}", "time", ts, "proto", e->proto,
-                      "allowed", e->allowed, "reason", nc_net_reason_name(e->reason), "host",
-                      e->host, "port", (int)e->port, "addr", e->addr);
-        line = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
-        json_decref(o);
-        if (line != NULL) {
-            fprintf(eg->log, "%s\n", line);
-            fflush(eg->log);
-        }
-        free(line);
-    }
+    declog_write(eg->log, json_pack("{s:s, s:b, s:s, s:s, s:i, s:s}", "proto", e->proto,
+                                    "allowed", e->allowed, "reason",
+                                    nc_net_reason_name(e->reason), "host", e->host, "port",
+                                    (int)e->port, "addr", e->addr));
 }
 
 static void *egress_main(void *arg)
@@ -165,8 +196,6 @@ static void egress_stop(struct egress *eg)
         pthread_join(eg->th, NULL);
     }
     nc_gateway_free(eg->gw);
-    if (eg->log != NULL)
-        fclose(eg->log);
 }
 
 /* Routed egress (docs/design/0012-routed-egress.md): made before the pod, attached to its
@@ -175,7 +204,7 @@ static void egress_stop(struct egress *eg)
 struct routed {
     struct nc_routed *r;
     bool quiet;
-    FILE *log;
+    struct declog *log;
 };
 
 static void routed_event(void *arg, const struct nc_routed_event *e)
@@ -184,24 +213,8 @@ static void routed_event(void *arg, const struct nc_routed_event *e)
     if (!e->allowed && !rt->quiet && strcmp(e->kind, "drift") != 0)
         fprintf(stderr, "nucleus: %s refused %s: %s\n", strcmp(e->kind, "dns") == 0 ? "dns" : "routed egress",
                 e->name[0] != '\0' ? e->name : "(unparsable name)", e->detail);
-    if (rt->log != NULL) {
-        char ts[32];
-        time_t t = time(NULL);
-        struct tm tm;
-        json_t *o;
-        char *line;
-        gmtime_r(&t, &tm);
-        strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        o = json_pack("{s:s, s:s, s:b, s:s, s:s}", "time", ts, "kind", e->kind, "allowed",
-                      e->allowed, "name", e->name, "detail", e->detail);
-        line = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
-        json_decref(o);
-        if (line != NULL) {
-            fprintf(rt->log, "%s\n", line);
-            fflush(rt->log);
-        }
-        free(line);
-    }
+    declog_write(rt->log, json_pack("{s:s, s:b, s:s, s:s}", "kind", e->kind, "allowed",
+                                    e->allowed, "name", e->name, "detail", e->detail));
 }
 
 static int routed_attach(void *arg, pid_t pid, struct nc_err *err)
@@ -277,8 +290,12 @@ int nc_cmd_exec(int argc, char **argv)
     const char *nets[MAX_NETS];
     size_t nnets = 0;
     const char *egress_log = NULL, *hosts_file = NULL, *egress_ports = NULL;
-    struct egress eg = {0};
-    struct routed rt = {0};
+    int egress_log_fd = -1;
+    int keep_fds[8];
+    size_t nkeep = 0;
+    __attribute__((cleanup(declog_close))) struct declog dlog = {0};
+    struct egress eg = {.log = &dlog};
+    struct routed rt = {.log = &dlog};
     bool routed = false;
     static const char *const passthrough[] = {"TERM", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "COLORTERM", "NO_COLOR", NULL};
 
@@ -305,6 +322,7 @@ int nc_cmd_exec(int argc, char **argv)
         }
         if (nc_cli_is_help(a)) {
             fputs(help, stdout);
+            fputs(help_network, stdout);
             return NC_EXIT_OK;
         }
         if (a[0] != '-')
@@ -372,6 +390,24 @@ int nc_cmd_exec(int argc, char **argv)
             egress_ports = val;
         } else if (strncmp(a, "--egress-log", klen) == 0 && klen == 12) {
             egress_log = val;
+        } else if (strncmp(a, "--preserve-fd", klen) == 0 && klen == 13) {
+            char *end = NULL;
+            long fd = strtol(val, &end, 10);
+            if (end == val || *end != '\0' || fd < 3 || fd > INT_MAX ||
+                fcntl((int)fd, F_GETFD) < 0)
+                return nc_cli_usage("exec", "--preserve-fd takes an open descriptor >= 3, "
+                                    "not '%s'", val);
+            if (nkeep >= sizeof(keep_fds) / sizeof(keep_fds[0]))
+                return nc_cli_usage("exec", "too many --preserve-fd");
+            keep_fds[nkeep++] = (int)fd;
+        } else if (strncmp(a, "--egress-log-fd", klen) == 0 && klen == 15) {
+            char *end = NULL;
+            long fd = strtol(val, &end, 10);
+            if (end == val || *end != '\0' || fd < 3 || fd > INT_MAX ||
+                fcntl((int)fd, F_GETFD) < 0)
+                return nc_cli_usage("exec", "--egress-log-fd takes an open descriptor >= 3, "
+                                    "not '%s'", val);
+            egress_log_fd = (int)fd;
         } else if (strncmp(a, "--net", klen) == 0 && klen == 5) {
             if (strcmp(val, "routed") != 0 && strcmp(val, "gateway") != 0)
                 return nc_cli_usage("exec", "--net takes gateway or routed, not '%s'", val);
@@ -441,9 +477,17 @@ int nc_cmd_exec(int argc, char **argv)
                 return hrc;
         }
         if (egress_log != NULL) {
-            eg.log = fopen(egress_log, "ae");
-            if (eg.log == NULL) {
+            dlog.f[0] = fopen(egress_log, "ae");
+            if (dlog.f[0] == NULL) {
                 nc_cli_error("cannot open %s: %s", egress_log, strerror(errno));
+                return NC_EXIT_USAGE;
+            }
+        }
+        if (egress_log_fd >= 0) {
+            (void)fcntl(egress_log_fd, F_SETFD, FD_CLOEXEC);
+            dlog.f[1] = fdopen(egress_log_fd, "a");
+            if (dlog.f[1] == NULL) {
+                nc_cli_error("--egress-log-fd %d: %s", egress_log_fd, strerror(errno));
                 return NC_EXIT_USAGE;
             }
         }
@@ -451,12 +495,9 @@ int nc_cmd_exec(int argc, char **argv)
             struct nc_routed_config rcfg = {.rules = rules, .hosts = hosts,
                                             .event = routed_event, .event_arg = &rt};
             rt.quiet = quiet;
-            rt.log = steal_pointer(&eg.log);
             rt.r = nc_routed_new(&rcfg, &err);
             if (rt.r == NULL) {
                 nc_cli_error("%s", err.msg);
-                if (rt.log != NULL)
-                    fclose(rt.log);
                 return 125;
             }
             cfg.net_attach = routed_attach;
@@ -464,11 +505,8 @@ int nc_cmd_exec(int argc, char **argv)
             cfg.net_arg = &rt;
         }
         for (size_t k = 0; !routed && k < sizeof(proxy_env) / sizeof(proxy_env[0]); k++)
-            if (add_env(env, &nenv, proxy_env[k]) < 0) {
-                if (eg.log != NULL)
-                    fclose(eg.log);
+            if (add_env(env, &nenv, proxy_env[k]) < 0)
                 return nc_cli_usage("exec", "too many --env");
-            }
         eg.quiet = quiet;
         if (routed)
             goto net_done;
@@ -477,8 +515,6 @@ int nc_cmd_exec(int argc, char **argv)
         eg.gw = nc_gateway_new(&gcfg, &err);
         if (eg.gw == NULL) {
             nc_cli_error("%s", err.msg);
-            if (eg.log != NULL)
-                fclose(eg.log);
             return 125;
         }
         cfg.egress_port = NC_EGRESS_POD_PORT;
@@ -489,6 +525,8 @@ int nc_cmd_exec(int argc, char **argv)
         return nc_cli_usage("exec", "--net=routed needs a policy that allows hosts, or --allow-network");
     } else if (egress_log != NULL || hosts_file != NULL || egress_ports != NULL) {
         return nc_cli_usage("exec", "network options need a policy that allows hosts");
+    } else if (egress_log_fd >= 0) {
+        close(egress_log_fd); /* no network, no decisions: the reader sees EOF now */
     }
 
     cfg.policy = p;
@@ -499,6 +537,8 @@ int nc_cmd_exec(int argc, char **argv)
     cfg.env = env;
     cfg.nenv = nenv;
     cfg.timeout_s = timeout;
+    cfg.keep_fds = keep_fds;
+    cfg.nkeep_fds = nkeep;
     cfg.allow_degraded = degraded;
     cfg.quiet = quiet;
 
@@ -511,8 +551,6 @@ int nc_cmd_exec(int argc, char **argv)
         char table[32];
         snprintf(table, sizeof(table), "%s", nc_routed_plan(rt.r)->table);
         nc_routed_free(rt.r);
-        if (rt.log != NULL)
-            fclose(rt.log);
         if (drifted) {
             /* Printed even with --quiet: the pod was killed, this is the reason. */
             nc_cli_error("the pod's network rules changed (table inet %s: %s): the pod was "

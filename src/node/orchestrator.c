@@ -320,6 +320,13 @@ static pid_t spawn_pod(const char *exe, const struct nc_run_config *cfg, const c
     argv[n++] = timeout;
     argv[n++] = "--quiet";
     argv[n++] = parent_opt;
+    /* The proxy in the pod gets the policy (3), the link (4) and the binary (5). */
+    argv[n++] = "--preserve-fd";
+    argv[n++] = "3";
+    argv[n++] = "--preserve-fd";
+    argv[n++] = "4";
+    argv[n++] = "--preserve-fd";
+    argv[n++] = "5";
 #ifdef __SANITIZE_ADDRESS__
     /* The sanitizer build of the test suite: LeakSanitizer cannot work in a process that is
      * PID 2 of a new pid namespace, so the proxy in the pod runs without it. */

@@ -636,6 +636,10 @@ json_t *nc_dispatch_call(struct nc_dispatch *d, const char *name, json_t *args,
         json_object_set_new(params, "cost_actual", json_integer((json_int_t)actual));
         if (out.untrusted)
             json_object_set_new(params, "untrusted_content", json_true());
+        if (out.egress != NULL)
+            json_object_set(params, "egress", out.egress);
+        if (out.egress_truncated)
+            json_object_set_new(params, "egress_truncated", json_true());
     }
     if (rc < 0) {
         audit(d, rid, name, params, NC_AUDIT_ERROR, terr.msg);

@@ -389,8 +389,11 @@ static int l_spawn(void *ctx, const struct nc_spawn_opts *o, struct nc_spawn_res
     res->out_len = n;
     res->err = unb64(json_object_get(r, "stderr"), NC_SPAWN_OUTPUT_CAP, &n);
     res->err_len = n;
+    res->egress = unb64(json_object_get(r, "egress"), NC_SPAWN_EGRESS_CAP, &n);
+    res->egress_len = n;
+    res->egress_truncated = json_is_true(json_object_get(r, "egress_truncated"));
     json_decref(r);
-    if (res->out == NULL || res->err == NULL) {
+    if (res->out == NULL || res->err == NULL || res->egress == NULL) {
         nc_spawn_result_free(res);
         return nc_err_set(err, EPROTO, "bad spawn reply");
     }
@@ -562,6 +565,10 @@ static json_t *do_spawn(struct nc_link_server *s, struct spawn_job *job)
                             b64(r.out, r.out_len), "stdout_truncated", r.out_truncated,
                             "stderr", b64(r.err, r.err_len), "stderr_truncated",
                             r.err_truncated);
+    if (out != NULL) {
+        json_object_set_new(out, "egress", b64(r.egress, r.egress_len));
+        json_object_set_new(out, "egress_truncated", json_boolean(r.egress_truncated));
+    }
     nc_spawn_result_free(&r);
     return out;
 }

@@ -70,7 +70,7 @@ static int policy_memfd(const struct nc_policy *p, struct nc_err *err)
 struct stream {
     int fd;
     char *buf;
-    size_t len;
+    size_t len, cap;
     bool truncated;
 };
 
@@ -89,8 +89,8 @@ static void drain(struct stream *s)
             return;
         }
         size_t keep = (size_t)n;
-        if (s->len + keep > NC_SPAWN_OUTPUT_CAP) {
-            keep = NC_SPAWN_OUTPUT_CAP - s->len;
+        if (s->len + keep > s->cap) {
+            keep = s->cap - s->len;
             s->truncated = true; /* read on and discard, so the command is not blocked */
         }
         memcpy(s->buf + s->len, tmp, keep);
@@ -101,7 +101,7 @@ static void drain(struct stream *s)
 int nc_spawn_in_pod(const struct nc_spawn_opts *o, struct nc_spawn_result *r, struct nc_err *err)
 {
     _cleanup_close_ int pfd = -1;
-    int outp[2] = {-1, -1}, errp[2] = {-1, -1}, inp[2] = {-1, -1};
+    int outp[2] = {-1, -1}, errp[2] = {-1, -1}, inp[2] = {-1, -1}, egp[2] = {-1, -1};
     char timeout[24], parent_opt[48];
     const char **argv = NULL;
     size_t n = 0, stdin_off = 0;
@@ -110,7 +110,9 @@ int nc_spawn_in_pod(const struct nc_spawn_opts *o, struct nc_spawn_result *r, st
     sigset_t none, dfl;
     pid_t pid;
     int rc = -1, status = 0;
-    struct stream so = {.fd = -1}, se = {.fd = -1};
+    struct stream so = {.fd = -1, .cap = NC_SPAWN_OUTPUT_CAP},
+                  se = {.fd = -1, .cap = NC_SPAWN_OUTPUT_CAP},
+                  sg = {.fd = -1, .cap = NC_SPAWN_EGRESS_CAP};
     uint64_t start, deadline, term_at = 0, last_progress;
 
     memset(r, 0, sizeof(*r));
@@ -121,10 +123,11 @@ int nc_spawn_in_pod(const struct nc_spawn_opts *o, struct nc_spawn_result *r, st
         return -1;
     if (o->nexec_opts > NC_SPAWN_EXEC_OPTS)
         return nc_err_set(err, EINVAL, "spawn: too many exec options");
-    argv = calloc(o->argc + 16 + o->nexec_opts, sizeof(*argv));
+    argv = calloc(o->argc + 18 + o->nexec_opts, sizeof(*argv));
     so.buf = malloc(NC_SPAWN_OUTPUT_CAP + 1);
     se.buf = malloc(NC_SPAWN_OUTPUT_CAP + 1);
-    if (argv == NULL || so.buf == NULL || se.buf == NULL) {
+    sg.buf = malloc(NC_SPAWN_EGRESS_CAP + 1);
+    if (argv == NULL || so.buf == NULL || se.buf == NULL || sg.buf == NULL) {
         nc_err_set(err, ENOMEM, "out of memory");
         goto out;
     }
@@ -140,6 +143,10 @@ int nc_spawn_in_pod(const struct nc_spawn_opts *o, struct nc_spawn_result *r, st
     argv[n++] = timeout;
     argv[n++] = "--quiet";
     argv[n++] = parent_opt;
+    /* The gateway's decisions, for the audit record of the call (fd 4; nucleus exec closes
+     * it at once when the pod has no network).  The pod's command never holds it. */
+    argv[n++] = "--egress-log-fd";
+    argv[n++] = "4";
     for (size_t i = 0; i < o->nexec_opts; i++)
         argv[n++] = o->exec_opts[i];
     argv[n++] = "--";
@@ -155,7 +162,7 @@ int nc_spawn_in_pod(const struct nc_spawn_opts *o, struct nc_spawn_result *r, st
         argv[n++] = o->argv[i];
     argv[n] = NULL;
 
-    if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
+    if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || pipe2(egp, O_CLOEXEC) < 0 ||
         (o->stdin_data != NULL && pipe2(inp, O_CLOEXEC) < 0)) {
         nc_err_set(err, errno, "pipe: %s", strerror(errno));
         goto out;
@@ -168,9 +175,10 @@ int nc_spawn_in_pod(const struct nc_spawn_opts *o, struct nc_spawn_result *r, st
     posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
     posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
     posix_spawn_file_actions_adddup2(&fa, pfd, 3);
+    posix_spawn_file_actions_adddup2(&fa, egp[1], 4);
     /* Nothing else of the proxy's leaks into the pod, even a descriptor opened without
      * O_CLOEXEC by a library. */
-    posix_spawn_file_actions_addclosefrom_np(&fa, 4);
+    posix_spawn_file_actions_addclosefrom_np(&fa, 5);
     posix_spawnattr_init(&attr);
     sigemptyset(&none);
     sigemptyset(&dfl);
@@ -190,12 +198,15 @@ int nc_spawn_in_pod(const struct nc_spawn_opts *o, struct nc_spawn_result *r, st
     }
     close(outp[1]);
     close(errp[1]);
-    outp[1] = errp[1] = -1;
+    close(egp[1]);
+    outp[1] = errp[1] = egp[1] = -1;
     so.fd = outp[0];
     se.fd = errp[0];
-    outp[0] = errp[0] = -1;
+    sg.fd = egp[0];
+    outp[0] = errp[0] = egp[0] = -1;
     fcntl(so.fd, F_SETFL, O_NONBLOCK);
     fcntl(se.fd, F_SETFL, O_NONBLOCK);
+    fcntl(sg.fd, F_SETFL, O_NONBLOCK);
     if (inp[0] >= 0) {
         close(inp[0]);
         inp[0] = -1;
@@ -209,9 +220,9 @@ int nc_spawn_in_pod(const struct nc_spawn_opts *o, struct nc_spawn_result *r, st
     start = last_progress = mono_ms();
     deadline = start + (o->timeout_s + GRACE_S) * 1000u;
     for (;;) {
-        struct pollfd pf[3];
+        struct pollfd pf[4];
         nfds_t np = 0;
-        int idx_out = -1, idx_err = -1, idx_in = -1;
+        int idx_out = -1, idx_err = -1, idx_in = -1, idx_eg = -1;
         if (so.fd >= 0) {
             idx_out = (int)np;
             pf[np++] = (struct pollfd){.fd = so.fd, .events = POLLIN};
@@ -219,6 +230,10 @@ int nc_spawn_in_pod(const struct nc_spawn_opts *o, struct nc_spawn_result *r, st
         if (se.fd >= 0) {
             idx_err = (int)np;
             pf[np++] = (struct pollfd){.fd = se.fd, .events = POLLIN};
+        }
+        if (sg.fd >= 0) {
+            idx_eg = (int)np;
+            pf[np++] = (struct pollfd){.fd = sg.fd, .events = POLLIN};
         }
         if (inp[1] >= 0) {
             idx_in = (int)np;
@@ -234,6 +249,8 @@ int nc_spawn_in_pod(const struct nc_spawn_opts *o, struct nc_spawn_result *r, st
                 drain(&so);
             if (idx_err >= 0 && pf[idx_err].revents != 0)
                 drain(&se);
+            if (idx_eg >= 0 && pf[idx_eg].revents != 0)
+                drain(&sg);
             if (idx_in >= 0 && pf[idx_in].revents != 0) {
                 ssize_t w = write(inp[1], o->stdin_data + stdin_off, o->stdin_len - stdin_off);
                 if (w > 0)
@@ -282,6 +299,10 @@ int nc_spawn_in_pod(const struct nc_spawn_opts *o, struct nc_spawn_result *r, st
     r->err = steal_pointer(&se.buf);
     r->err_len = se.len;
     r->err_truncated = se.truncated;
+    sg.buf[sg.len] = '\0';
+    r->egress = steal_pointer(&sg.buf);
+    r->egress_len = sg.len;
+    r->egress_truncated = sg.truncated;
     rc = 0;
 out:
     for (int i = 0; i < 2; i++) {
@@ -291,13 +312,18 @@ out:
             close(errp[i]);
         if (inp[i] >= 0)
             close(inp[i]);
+        if (egp[i] >= 0)
+            close(egp[i]);
     }
     if (so.fd >= 0)
         close(so.fd);
     if (se.fd >= 0)
         close(se.fd);
+    if (sg.fd >= 0)
+        close(sg.fd);
     free(so.buf);
     free(se.buf);
+    free(sg.buf);
     free(argv);
     return rc;
 }
@@ -306,5 +332,6 @@ void nc_spawn_result_free(struct nc_spawn_result *r)
 {
     free(r->out);
     free(r->err);
+    free(r->egress);
     memset(r, 0, sizeof(*r));
 }

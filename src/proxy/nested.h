@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #define NC_SPAWN_OUTPUT_CAP ((size_t)1 << 20) /* bytes kept of stdout and of stderr */
+#define NC_SPAWN_EGRESS_CAP ((size_t)64 << 10) /* bytes kept of the egress decisions */
 
 struct nc_spawn_opts {
     const char *nucleus_exe;
@@ -46,6 +47,12 @@ struct nc_spawn_result {
     char *out, *err;    /* NUL-terminated, raw bytes (not yet UTF-8 checked) */
     size_t out_len, err_len;
     bool out_truncated, err_truncated;
+    /* The pod's egress gateway's decisions, JSON lines as nucleus exec wrote them to
+     * --egress-log-fd (NUL-terminated; empty without network).  Nothing in the pod can
+     * write here: the descriptor belongs to nucleus exec, outside the pod. */
+    char *egress;
+    size_t egress_len;
+    bool egress_truncated;
 };
 
 /* Runs the command and waits for it.  Returns 0 with *r filled, or -1 with err when the

@@ -40,6 +40,7 @@ void nc_tool_output_free(struct nc_tool_output *out)
         return;
     free(out->text);
     json_decref(out->structured);
+    json_decref(out->egress);
     memset(out, 0, sizeof(*out));
 }
 
@@ -663,6 +664,58 @@ json_t *nc_tool_args_audit(const struct nc_tool_env *env, const struct nc_arg_sp
     return o;
 }
 
+/* The egress decisions nucleus exec wrote (JSON lines) as an array for the audit record:
+ * each line must be an object of the gateway's fields, of which only those are kept (strings
+ * bounded); anything else is counted as unreadable, never copied.  At most
+ * NC_TOOL_EGRESS_MAX entries; more, or a truncated stream, sets *truncated. */
+#define NC_TOOL_EGRESS_MAX 64
+static json_t *egress_decisions(const char *text, size_t len, bool *truncated)
+{
+    static const char *const str_keys[] = {"time", "proto", "reason", "host", "addr", "kind",
+                                           "name", "detail"};
+    json_t *arr = json_array();
+    size_t off = 0, unreadable = 0;
+
+    while (arr != NULL && off < len) {
+        const char *nl = memchr(text + off, '\n', len - off);
+        size_t n = nl != NULL ? (size_t)(nl - (text + off)) : len - off;
+        json_t *line = json_loadb(text + off, n, JSON_REJECT_DUPLICATES, NULL);
+        json_t *rec = json_is_object(line) ? json_object() : NULL;
+        off += n + (nl != NULL);
+        if (nl == NULL && *truncated)
+            break; /* the cut-off last line */
+        if (rec == NULL || !json_is_boolean(json_object_get(line, "allowed"))) {
+            json_decref(rec);
+            json_decref(line);
+            unreadable += n > 0;
+            continue;
+        }
+        json_object_set(rec, "allowed", json_object_get(line, "allowed"));
+        for (size_t k = 0; k < sizeof(str_keys) / sizeof(str_keys[0]); k++) {
+            const char *v = json_string_value(json_object_get(line, str_keys[k]));
+            if (v != NULL)
+                json_object_set_new(rec, str_keys[k], json_stringn(v, strnlen(v, 256)));
+        }
+        if (json_is_integer(json_object_get(line, "port")))
+            json_object_set(rec, "port", json_object_get(line, "port"));
+        json_decref(line);
+        if (json_array_size(arr) >= NC_TOOL_EGRESS_MAX) {
+            json_decref(rec);
+            *truncated = true;
+            break;
+        }
+        json_array_append_new(arr, rec);
+    }
+    if (arr != NULL && unreadable > 0)
+        json_array_append_new(arr, json_pack("{s:b, s:I}", "allowed", 0, "unreadable",
+                                             (json_int_t)unreadable));
+    if (arr != NULL && json_array_size(arr) == 0) {
+        json_decref(arr);
+        arr = NULL;
+    }
+    return arr;
+}
+
 int nc_tool_spawn(const struct nc_tool_env *env, struct nc_spawn_opts *o,
                   struct nc_spawn_result *r, struct nc_tool_output *out, char **so, size_t *sol,
                   char **se, size_t *sel, struct nc_err *err)
@@ -679,6 +732,10 @@ int nc_tool_spawn(const struct nc_tool_env *env, struct nc_spawn_opts *o,
                             : nc_spawn_in_pod(o, r, err)) < 0)
         return -1;
     out->quantity = r->elapsed_ms;
+    out->egress_truncated = r->egress_truncated;
+    json_decref(out->egress);
+    out->egress = egress_decisions(r->egress != NULL ? r->egress : "", r->egress_len,
+                                   &out->egress_truncated);
     *so = nc_utf8_lossy(r->out, r->out_len, sol);
     *se = nc_utf8_lossy(r->err, r->err_len, sel);
     if (*so == NULL || *se == NULL) {

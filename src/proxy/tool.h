@@ -84,6 +84,10 @@ struct nc_tool_output {
     uint64_t quantity;   /* what was actually used, in the plan's cost unit: settled */
     bool read_private;   /* workspace data reached the client */
     bool untrusted;      /* content from a path in paths.untrusted (or the network) did */
+    /* owned; the decisions of the nested pod's egress gateway (nc_tool_spawn), an array of
+     * objects for the audit record ("egress"), or NULL when the pod made no connection */
+    json_t *egress;
+    bool egress_truncated; /* more decisions were made than are recorded */
 };
 
 struct nc_tool {

@@ -272,8 +272,9 @@ static void egress_receive(const struct nc_pod_config *cfg, int chan)
 /* Every descriptor from 3 up becomes close-on-exec: what the caller of nucleus left open
  * without O_CLOEXEC (a host file, a socket, a pipe of a tool) must never reach the command or
  * nucleus-init, where it would be a handle past every namespace.  Ours are close-on-exec
- * already; the one nucleus-init keeps is marked later.  close_range(2) (5.11+), else each
- * descriptor below the limit. */
+ * already; the one nucleus-init keeps is marked later, and the command clears the flag on
+ * the descriptors its caller named (keep_fds) just before its exec.  close_range(2) (5.11+),
+ * else each descriptor below the limit. */
 static int cloexec_inherited(struct nc_err *err)
 {
     struct rlimit rl;
@@ -635,6 +636,12 @@ static void __attribute__((noreturn)) command_main(struct pod_ctx *c)
     if (!await_go(c->ready[1], c->go[0]))
         _exit(POD_SETUP_FAILED);
     NC_TRACE("wait for nucleus-init's go (command)");
+    for (size_t i = 0; i < cfg->nkeep_fds; i++)
+        if (fcntl(cfg->keep_fds[i], F_SETFD, 0) < 0) {
+            nc_err_set(&err, errno, "descriptor %d to pass to the command: %s",
+                       cfg->keep_fds[i], strerror(errno));
+            die_pod(c->report_fd, POD_SETUP_FAILED, &err);
+        }
     exec_cmd(cfg, envp);
     int e = errno;
     nc_err_set(&err, e, "cannot run '%s': %s", cfg->argv[0], strerror(e));

@@ -62,6 +62,11 @@ struct nc_pod_config {
      * pod runs (it owns the descriptors: the egress gateway serves them), and the command's
      * Landlock rules allow TCP connections to that port only.  0: no network at all (only
      * loopback, nothing on it). */
+    /* Descriptors (>= 3) the command keeps, for a caller that hands it some on purpose
+     * (the orchestrator: the policy, the link, the binary).  Every other descriptor from 3
+     * up is closed at the command's exec, whatever the caller left open. */
+    const int *keep_fds;
+    size_t nkeep_fds;
     uint16_t egress_port;
     void (*egress_ready)(void *arg, int tcp_listen_fd, int unix_listen_fd);
     void *egress_arg;

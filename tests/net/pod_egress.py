@@ -8,29 +8,17 @@ gateway's hosts file (DNS is never asked).  TAP.
 
 Usage: pod_egress.py NUCLEUS"""
 import errno, http.server, json, os, shutil, socket, subprocess, sys, tempfile, threading
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from tap import ok, skip_all, done  # noqa: E402
 
 NUCLEUS = os.path.abspath(sys.argv[1])
 TMP = tempfile.mkdtemp(prefix="nc-podnet-")
 WS = os.path.join(TMP, "ws")
 os.makedirs(WS)
-n = 0
-failed = 0
-
-
-def ok(cond, name, detail=""):
-    global n, failed
-    n += 1
-    print(("ok" if cond else "not ok") + f" {n} - {name}")
-    if not cond:
-        failed += 1
-        for line in str(detail).splitlines()[:25]:
-            print(f"#   {line}")
-    sys.stdout.flush()
 
 
 if subprocess.run([NUCLEUS, "doctor"], capture_output=True).returncode != 0:
-    print("1..0 # SKIP this machine cannot run full pods (see nucleus doctor)")
-    sys.exit(0)
+    skip_all("this machine cannot run full pods (see nucleus doctor)")
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -61,8 +49,7 @@ for _ in range(20):
     except OSError:
         good.shutdown()
 else:
-    print("1..0 # SKIP no common free port on 127.0.0.2 and 127.0.0.3")
-    sys.exit(0)
+    skip_all("no common free port on 127.0.0.2 and 127.0.0.3")
 
 with open(f"{TMP}/hosts", "w") as f:
     f.write("127.0.0.2 good.test\n127.0.0.3 other.test rebind.test\n")
@@ -198,8 +185,7 @@ def in_pod(policy, *extra):
 
 have_curl = shutil.which("curl") is not None
 if not have_curl:
-    print("1..0 # SKIP curl is not installed")
-    sys.exit(0)
+    skip_all("curl is not installed")
 
 # ---- no network.allow: no network at all ---------------------------------------------------
 r, p, _ = in_pod("none")
@@ -289,5 +275,4 @@ ok(not any(d["allowed"] and d["addr"] == "127.0.0.3" for d in L),
 good.shutdown()
 other.shutdown()
 shutil.rmtree(TMP, ignore_errors=True)
-print(f"1..{n}")
-sys.exit(1 if failed else 0)
+done()

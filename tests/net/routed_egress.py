@@ -10,38 +10,22 @@ through the hosts file.  Root only.  TAP.
 
 Usage: routed_egress.py NUCLEUS"""
 import http.server, json, os, shutil, socket, subprocess, sys, tempfile, threading, time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from tap import ok, skip_all, done  # noqa: E402
 
 NUCLEUS = os.path.abspath(sys.argv[1])
-n = 0
-failed = 0
-
-
-def ok(cond, name, detail=""):
-    global n, failed
-    n += 1
-    print(("ok" if cond else "not ok") + f" {n} - {name}")
-    if not cond:
-        failed += 1
-        for line in str(detail).splitlines()[:25]:
-            print(f"#   {line}")
-    sys.stdout.flush()
-
-
-def skip(why):
-    print(f"1..0 # SKIP {why}")
-    sys.exit(0)
 
 
 if os.geteuid() != 0:
-    skip("routed mode needs root")
+    skip_all("routed mode needs root")
 if not any(os.access(p, os.X_OK) for p in ("/usr/sbin/nft", "/sbin/nft")):
-    skip("nft (nftables) is not installed")
+    skip_all("nft (nftables) is not installed")
 if subprocess.run([NUCLEUS, "doctor"], capture_output=True).returncode != 0:
-    skip("this machine cannot run full pods (see nucleus doctor)")
+    skip_all("this machine cannot run full pods (see nucleus doctor)")
 probe_veth = subprocess.run(["ip", "link", "add", "ncrtest0", "type", "veth", "peer", "name", "ncrtest1"],
                             capture_output=True)
 if probe_veth.returncode != 0:
-    skip("no veth support: " + probe_veth.stderr.decode().strip())
+    skip_all("no veth support: " + probe_veth.stderr.decode().strip())
 subprocess.run(["ip", "link", "del", "ncrtest0"], capture_output=True)
 
 TMP = tempfile.mkdtemp(prefix="nc-routed-")
@@ -328,5 +312,4 @@ try:
        "every drift is recorded in the log", entries)
 finally:
     cleanup()
-print(f"1..{n}")
-sys.exit(1 if failed else 0)
+done()

@@ -7,23 +7,13 @@ through the gateway's hosts file.  Checked from the client's side, in the audit 
 gateway's decision log.  TAP.
 
 Usage: web_tools_mcp.py NUCLEUS"""
-import http.server, json, os, select, shutil, subprocess, sys, tempfile, threading, time
+import http.server, json, os, shutil, subprocess, sys, tempfile, threading
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from tap import ok, skip_all, done  # noqa: E402
+from mcp import Client  # noqa: E402
 
 NUCLEUS = os.path.abspath(sys.argv[1])
 TMP = tempfile.mkdtemp(prefix="nc-webmcp-")
-n = 0
-failed = 0
-
-
-def ok(cond, name, detail=""):
-    global n, failed
-    n += 1
-    print(("ok" if cond else "not ok") + f" {n} - {name}")
-    if not cond:
-        failed += 1
-        for line in str(detail).splitlines()[:25]:
-            print(f"#   {line}")
-    sys.stdout.flush()
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -67,8 +57,7 @@ for _ in range(20):
     except OSError:
         good.shutdown()
 else:
-    print("1..0 # SKIP no common free port on 127.0.0.2 and 127.0.0.3")
-    sys.exit(0)
+    skip_all("no common free port on 127.0.0.2 and 127.0.0.3")
 
 with open(f"{TMP}/hosts", "w") as f:
     f.write("127.0.0.2 good.test\n127.0.0.3 evil.test rebind.test\n")
@@ -103,80 +92,51 @@ ENV = dict(os.environ, NUCLEUS_STATE_DIR=f"{TMP}/state", NUCLEUS_RUNTIME_DIR=f"{
            ASAN_OPTIONS="detect_leaks=0:" + os.environ.get("ASAN_OPTIONS", ""))
 
 
-class Proxy:
+class Proxy(Client):
     def __init__(self, policy):
         self.ws = tempfile.mkdtemp(dir=TMP)
         self.audit = f"{TMP}/{policy}-audit.jsonl"
-        self.p = subprocess.Popen([NUCLEUS, "proxy", "--stdio", "--policy", f"{TMP}/{policy}.yaml",
-                                   "--workspace", self.ws, "--audit", self.audit,
-                                   "--approval-wait", "0"],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, env=ENV)
-        self.buf = b""
-        self.call("initialize", {"protocolVersion": "2025-11-25", "capabilities": {},
-                                 "clientInfo": {"name": "t", "version": "1"}})
-
-    def call(self, method, params, rid=[0]):
-        rid[0] += 1
-        self.p.stdin.write(json.dumps({"jsonrpc": "2.0", "id": rid[0], "method": method,
-                                       "params": params}).encode() + b"\n")
-        self.p.stdin.flush()
-        deadline = time.time() + 60
-        while True:
-            while b"\n" not in self.buf:
-                r, _, _ = select.select([self.p.stdout], [], [], max(0, deadline - time.time()))
-                if not r:
-                    return None
-                chunk = os.read(self.p.stdout.fileno(), 65536)
-                if not chunk:
-                    return None
-                self.buf += chunk
-            line, self.buf = self.buf.split(b"\n", 1)
-            m = json.loads(line)
-            if m.get("id") == rid[0]:
-                return m
-
-    def tool(self, name, args):
-        r = self.call("tools/call", {"name": name, "arguments": args})
-        return (r or {}).get("result", {})
+        super().__init__([NUCLEUS, "proxy", "--stdio", "--policy", f"{TMP}/{policy}.yaml",
+                          "--workspace", self.ws, "--audit", self.audit, "--approval-wait", "0"],
+                         env=ENV, timeout=60)
+        self.initialize()
 
     def close(self):
-        self.p.stdin.close()
-        self.p.wait(timeout=30)
+        super().close(30)
         with open(self.audit) as f:
             return [json.loads(x) for x in f if x.strip()]
 
 
 px = Proxy("web")
-r = px.call("tools/list", {})
+r = px.request("tools/list", {})
 names = [t["name"] for t in r["result"]["tools"]] if r and "result" in r else []
 ok("web_fetch" in names and "web_search" in names, "tools/list offers web_fetch and web_search "
    "when the policy enables them", names)
 
-res = px.tool("web_fetch", {"url": f"http://good.test:{PORT}/page"})
+res = px.tool_result("web_fetch", {"url": f"http://good.test:{PORT}/page"})
 text = res.get("content", [{}])[0].get("text", "")
 ok(not res.get("isError") and "page from good" in text and "untrusted" in text,
    "web_fetch of an allowed host returns the page, marked untrusted", res)
 ok(res.get("structuredContent", {}).get("status") == 200, "structured content has the status",
    res.get("structuredContent"))
 
-res = px.tool("web_fetch", {"url": f"http://evil.test:{PORT}/x"})
+res = px.tool_result("web_fetch", {"url": f"http://evil.test:{PORT}/x"})
 ok(res.get("isError") and res.get("structuredContent", {}).get("error") == "host_not_allowed",
    "the pipeline refuses a host outside network.allow before the tool runs", res)
 
-res = px.tool("web_fetch", {"url": f"http://good.test:{PORT}/redirect-evil"})
+res = px.tool_result("web_fetch", {"url": f"http://good.test:{PORT}/redirect-evil"})
 ok(res.get("isError") and res.get("structuredContent", {}).get("error") == "host_not_allowed"
    and "redirect" in res["content"][0]["text"], "a redirect to a forbidden host is refused", res)
 
-res = px.tool("web_fetch", {"url": f"http://rebind.test:{PORT}/x"})
+res = px.tool_result("web_fetch", {"url": f"http://rebind.test:{PORT}/x"})
 ok(res.get("isError") and res.get("structuredContent", {}).get("error") == "egress_refused",
    "an allowed name resolving to a loopback address is refused by the gateway", res)
 
-res = px.tool("web_fetch", {"url": f"http://user@good.test:{PORT}/x"})
+res = px.tool_result("web_fetch", {"url": f"http://user@good.test:{PORT}/x"})
 ok(res.get("isError") and res.get("structuredContent", {}).get("error") == "validation_error",
    "a URL with userinfo is refused at validation", res)
 
-res = px.tool("web_search", {"query": "secure runtime", "max_results": 3})
+res = px.tool_result("web_search", {"query": "secure runtime", "max_results": 3})
 ok(not res.get("isError") and res.get("structuredContent", {}).get("count") == 1 and
    "Nucleus" in res["content"][0]["text"], "web_search returns the backend's results", res)
 
@@ -198,10 +158,10 @@ ok(any(d["reason"] == "address_refused" and d["host"] == "rebind.test" for d in 
    "the gateway saw the rebinding attempt, never evil.test", gwl)
 
 px = Proxy("noweb")
-r = px.call("tools/list", {})
+r = px.request("tools/list", {})
 names = [t["name"] for t in r["result"]["tools"]] if r and "result" in r else []
 ok("web_fetch" not in names, "with web_fetch: never the tool is not offered", names)
-res = px.tool("web_fetch", {"url": f"http://good.test:{PORT}/page"})
+res = px.tool_result("web_fetch", {"url": f"http://good.test:{PORT}/page"})
 ok(res.get("isError") and res.get("structuredContent", {}).get("error") == "capability_never",
    "and a call is refused (capability_never)", res)
 px.close()
@@ -211,5 +171,4 @@ gw.wait(timeout=10)
 good.shutdown()
 other.shutdown()
 shutil.rmtree(TMP, ignore_errors=True)
-print(f"1..{n}")
-sys.exit(1 if failed else 0)
+done()

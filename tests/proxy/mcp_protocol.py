@@ -5,27 +5,17 @@ written here from the JSON-RPC 2.0 and MCP specifications (the SDK client test i
 tests/proxy/sdk/ checks interoperability separately).  TAP output.
 
 Usage: mcp_protocol.py NUCLEUS"""
-import json, os, select, shutil, signal, subprocess, sys, tempfile, time
+import json, os, shutil, signal, subprocess, sys, tempfile, time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import tap  # noqa: E402
+from tap import ok, done  # noqa: E402
+from mcp import Client  # noqa: E402
 
 NUCLEUS = os.path.abspath(sys.argv[1])
 TMP = tempfile.mkdtemp(prefix="nc-mcp-")
 ENV = dict(os.environ, NUCLEUS_STATE_DIR=TMP + "/state", NUCLEUS_RUNTIME_DIR=TMP + "/run",
            ASAN_OPTIONS="detect_leaks=0:" + os.environ.get("ASAN_OPTIONS", ""))
-n = 0
-failed = 0
-
-
-def ok(cond, name, detail=""):
-    global n, failed
-    n += 1
-    if cond:
-        print(f"ok {n} - {name}")
-    else:
-        failed += 1
-        print(f"not ok {n} - {name}")
-        for line in str(detail).splitlines()[:20]:
-            print(f"#   {line}")
-    sys.stdout.flush()
+tap.DETAIL_LINES = 20
 
 
 POLICY = """apiVersion: nucleus/v1
@@ -72,82 +62,23 @@ def policy(name, approvals="", budget="10"):
     return path
 
 
-class Proxy:
+class Proxy(Client):
     def __init__(self, *args, pod=None):
         self.ws = tempfile.mkdtemp(dir=TMP, prefix="ws-")
         self.pod = pod or "t%d" % (int(time.time() * 1000) % 10**9)
         self.audit = f"{TMP}/{self.pod}.jsonl"
-        cmd = [NUCLEUS, "proxy", "--stdio", "--workspace", self.ws, "--pod-id", self.pod,
-               "--audit", self.audit] + list(args)
-        self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, env=ENV)
-        self.buf = b""
-        self.pending = []  # messages read but not yet asked for
-
-    def send_raw(self, data):
-        self.p.stdin.write(data)
-        self.p.stdin.flush()
-
-    def send(self, obj):
-        self.send_raw(json.dumps(obj).encode() + b"\n")
-
-    def _read_one(self, deadline):
-        while b"\n" not in self.buf:
-            left = deadline - time.time()
-            if left <= 0:
-                return None
-            r, _, _ = select.select([self.p.stdout], [], [], left)
-            if not r:
-                return None
-            chunk = os.read(self.p.stdout.fileno(), 65536)
-            if not chunk:
-                return None
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(line)
-
-    def recv(self, want_id=None, timeout=20):
-        """The next message (with id want_id if given); notifications are kept aside."""
-        deadline = time.time() + timeout
-        for i, m in enumerate(self.pending):
-            if want_id is None or m.get("id") == want_id:
-                return self.pending.pop(i)
-        while True:
-            m = self._read_one(deadline)
-            if m is None:
-                return None
-            if want_id is None or m.get("id") == want_id:
-                return m
-            self.pending.append(m)
-
-    def call(self, obj, timeout=20):
-        self.send(obj)
-        return self.recv(obj.get("id"), timeout)
+        super().__init__([NUCLEUS, "proxy", "--stdio", "--workspace", self.ws, "--pod-id",
+                          self.pod, "--audit", self.audit] + list(args), env=ENV, timeout=20)
 
     def init(self, version="2025-11-25"):
-        return self.call({"jsonrpc": "2.0", "id": 0, "method": "initialize",
-                          "params": {"protocolVersion": version, "capabilities": {},
-                                     "clientInfo": {"name": "t", "version": "1"}}})
+        return self.initialize(version, rid=0)
 
     def tool(self, rid, name, args, meta=None, timeout=60):
-        params = {"name": name, "arguments": args}
-        if meta:
-            params["_meta"] = meta
-        return self.call({"jsonrpc": "2.0", "id": rid, "method": "tools/call",
-                          "params": params}, timeout)
+        """Every call here names its id: the audit records are checked by request id."""
+        return super().tool(name, args, rid=rid, meta=meta, timeout=timeout)
 
     def close(self, timeout=30):
-        try:
-            self.p.stdin.close()
-        except BrokenPipeError:
-            pass
-        try:
-            rc = self.p.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            rc = self.p.wait()
-        self.err = self.p.stderr.read().decode(errors="replace")
-        return rc
+        return super().close(timeout, kill=True)
 
 
 def text(resp):
@@ -433,6 +364,5 @@ ok(r1 and not is_error(r1) and r2 and not is_error(r2) and is_error(r3) and
    "the budget admits exactly what it covers, then budget_exhausted", (r1, r2, r3))
 px.close()
 
-print(f"1..{n}")
 shutil.rmtree(TMP, ignore_errors=True)
-sys.exit(1 if failed else 0)
+done()

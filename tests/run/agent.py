@@ -11,42 +11,32 @@ Usage: agent.py NUCLEUS SCRIPT [ARGS...]
   hold SECONDS    start a `run sleep` call and keep it in flight (for kill tests)
   read PATH       read a file, print the result"""
 import json, os, subprocess, sys, time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from mcp import Client  # noqa: E402
 
 NUCLEUS, SCRIPT = sys.argv[1], sys.argv[2]
 pod = os.environ["NUCLEUS_POD"]
 assert os.path.exists(os.environ["NUCLEUS_MCP_CONFIG"]), "no MCP configuration written"
 conf = json.load(open(os.environ["NUCLEUS_MCP_CONFIG"]))["mcpServers"]["nucleus"]
-p = subprocess.Popen([conf["command"]] + conf["args"], stdin=subprocess.PIPE,
-                     stdout=subprocess.PIPE)
-nid = 0
+# The callers bound every run of the agent; the client waits longer than any of them.
+c = Client([conf["command"]] + conf["args"], stderr=None, timeout=3600)
 
 
-def rpc(method, params=None):
-    global nid
-    nid += 1
-    p.stdin.write((json.dumps({"jsonrpc": "2.0", "id": nid, "method": method,
-                               "params": params or {}}) + "\n").encode())
-    p.stdin.flush()
-    while True:
-        line = p.stdout.readline()
-        if not line:
-            raise SystemExit("agent: the server closed the connection")
-        m = json.loads(line)
-        if m.get("id") == nid:
-            return m
+def answered(m):
+    if m is None:
+        raise SystemExit("agent: the server closed the connection")
+    return m
 
 
 def tool(name, args):
-    r = rpc("tools/call", {"name": name, "arguments": args})
-    return r["result"]
+    return answered(c.tool(name, args))["result"]
 
 
 def kind(res):
     return res.get("structuredContent", {}).get("error") if res.get("isError") else None
 
 
-r = rpc("initialize", {"protocolVersion": "2025-11-25", "capabilities": {},
-                       "clientInfo": {"name": "scripted-agent", "version": "1"}})
+r = answered(c.initialize(client="scripted-agent"))
 assert r["result"]["serverInfo"]["name"] == "nucleus", r
 
 if SCRIPT == "scenario":
@@ -74,12 +64,8 @@ if SCRIPT == "scenario":
 elif SCRIPT == "call":
     print(json.dumps(tool(sys.argv[3], json.loads(sys.argv[4]))), flush=True)
 elif SCRIPT == "hold":
-    nid += 1
-    p.stdin.write((json.dumps({"jsonrpc": "2.0", "id": nid, "method": "tools/call",
-                               "params": {"name": "run", "arguments": {
-                                   "argv": ["sleep", sys.argv[3]]}}}) + "\n").encode())
-    p.stdin.flush()
+    c.send({"jsonrpc": "2.0", "id": c.last_id + 1, "method": "tools/call",
+            "params": {"name": "run", "arguments": {"argv": ["sleep", sys.argv[3]]}}})
     print("holding", flush=True)
     time.sleep(float(sys.argv[3]) + 5)
-p.stdin.close()
-p.wait(10)
+c.close(10)

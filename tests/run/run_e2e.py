@@ -5,6 +5,8 @@
 the audit chain verifies, the pod is gone), and two pods at once that cannot see each other.
 TAP output.  Usage: run_e2e.py NUCLEUS"""
 import json, os, signal, subprocess, sys, tempfile, time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from tap import ok, done  # noqa: E402
 
 NUCLEUS = os.path.abspath(sys.argv[1])
 AGENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "agent.py")
@@ -12,17 +14,6 @@ TMP = tempfile.mkdtemp(prefix="nc-run-")
 os.chmod(TMP, 0o700)
 ENV = dict(os.environ, NUCLEUS_STATE_DIR=TMP + "/state", NUCLEUS_RUNTIME_DIR=TMP + "/run",
            ASAN_OPTIONS="detect_leaks=0")
-n = failed = 0
-
-
-def ok(cond, name, detail=""):
-    global n, failed
-    n += 1
-    print(("ok %d - %s" if cond else "not ok %d - %s") % (n, name), flush=True)
-    if not cond:
-        failed += 1
-        for line in str(detail).splitlines()[:25]:
-            print("#   " + line)
 
 
 POLICY = """apiVersion: nucleus/v1
@@ -335,6 +326,5 @@ for q in (pa, pb):
     q.communicate(timeout=60)
 ok(verify("pa").returncode == 0 and verify("pb").returncode == 0, "both logs verify")
 
-print(f"1..{n}")
 subprocess.run(["rm", "-rf", TMP])
-sys.exit(1 if failed else 0)
+done()

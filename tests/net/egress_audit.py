@@ -9,32 +9,19 @@ nothing the command wrote; `nucleus audit verify` must accept the chain.  Upstre
 127.0.0.2 and 127.0.0.3, named through the gateway's hosts file.  TAP.
 
 Usage: egress_audit.py NUCLEUS"""
-import http.server, json, os, select, shutil, subprocess, sys, tempfile, threading, time
+import http.server, json, os, shutil, subprocess, sys, tempfile, threading
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from tap import ok, skip_all, done  # noqa: E402
+from mcp import Client  # noqa: E402
 
 NUCLEUS = os.path.abspath(sys.argv[1])
 TMP = tempfile.mkdtemp(prefix="nc-egaudit-")
 os.chmod(TMP, 0o755)
-n = 0
-failed = 0
-
-
-def ok(cond, name, detail=""):
-    global n, failed
-    n += 1
-    print(("ok" if cond else "not ok") + f" {n} - {name}")
-    if not cond:
-        failed += 1
-        for line in str(detail).splitlines()[:30]:
-            print(f"#   {line}")
-    sys.stdout.flush()
-
 
 if shutil.which("curl") is None:
-    print("1..0 # SKIP curl is not installed")
-    sys.exit(0)
+    skip_all("curl is not installed")
 if subprocess.run([NUCLEUS, "doctor"], capture_output=True).returncode != 0:
-    print("1..0 # SKIP this machine cannot run full pods (see nucleus doctor)")
-    sys.exit(0)
+    skip_all("this machine cannot run full pods (see nucleus doctor)")
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -58,8 +45,7 @@ for _ in range(20):
     except OSError:
         good.server_close()
 else:
-    print("1..0 # SKIP no common free port on 127.0.0.2 and 127.0.0.3")
-    sys.exit(0)
+    skip_all("no common free port on 127.0.0.2 and 127.0.0.3")
 good.name, other.name = "good", "other"
 for s in (good, other):
     threading.Thread(target=s.serve_forever, daemon=True).start()
@@ -84,52 +70,24 @@ spec:
   limits: {timeout_seconds: 60}
 """)
 AUDIT = f"{TMP}/audit.jsonl"
-px = subprocess.Popen([NUCLEUS, "proxy", "--stdio", "--policy", f"{TMP}/policy.yaml",
-                       "--workspace", WS, "--audit", AUDIT, "--hosts-file", f"{TMP}/hosts",
-                       "--allow-network", f"127.0.0.2:{PORT}", "--egress-ports", str(PORT)],
-                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-buf = b""
-
-
-def call(method, params, rid=[0]):
-    global buf
-    rid[0] += 1
-    px.stdin.write(json.dumps({"jsonrpc": "2.0", "id": rid[0], "method": method,
-                               "params": params}).encode() + b"\n")
-    px.stdin.flush()
-    deadline = time.time() + 120
-    while True:
-        while b"\n" not in buf:
-            r, _, _ = select.select([px.stdout], [], [], max(0, deadline - time.time()))
-            chunk = os.read(px.stdout.fileno(), 65536) if r else b""
-            if not chunk:
-                return None
-            buf += chunk
-        line, buf = buf.split(b"\n", 1)
-        m = json.loads(line)
-        if m.get("id") == rid[0]:
-            return m
-
-
-call("initialize", {"protocolVersion": "2025-11-25", "capabilities": {},
-                    "clientInfo": {"name": "t", "version": "1"}})
+px = Client([NUCLEUS, "proxy", "--stdio", "--policy", f"{TMP}/policy.yaml", "--workspace", WS,
+             "--audit", AUDIT, "--hosts-file", f"{TMP}/hosts", "--allow-network",
+             f"127.0.0.2:{PORT}", "--egress-ports", str(PORT)], timeout=120)
+px.initialize()
 FORGED = '{"allowed":true,"proto":"http","reason":"allowed","host":"forged.test","port":1}'
 script = (f"curl -sS --max-time 10 http://good.test:{PORT}/a; "
           f"curl -sS --max-time 10 -o /dev/null -w 'other=%{{http_code}}\\n' "
           f"http://other.test:{PORT}/; "
           f"for fd in 3 4 5 6 7 8 9 10; do echo '{FORGED}' >&$fd; done 2>/dev/null; "
           "ls /proc/self/fd | tr '\\n' ' '")
-res = (call("tools/call", {"name": "run", "arguments": {"argv": ["sh", "-c", script]}})
-       or {}).get("result", {})
+res = px.tool_result("run", {"argv": ["sh", "-c", script]})
 out = json.dumps(res)
 ok(not res.get("isError") and "upstream good" in out and "other=403" in out,
    "in the pod, curl reaches the allowed host and is refused the other (403)", out[:1500])
-quiet = (call("tools/call", {"name": "run", "arguments": {"argv": ["true"]}}) or {}).get(
-    "result", {})
+quiet = px.tool_result("run", {"argv": ["true"]})
 ok(not quiet.get("isError"), "a second call makes no connection", json.dumps(quiet)[:500])
-px.stdin.close()
-px.wait(timeout=60)
-stderr = px.stderr.read().decode(errors="replace")
+px.close(timeout=60)
+stderr = px.err
 with open(AUDIT) as f:
     records = [json.loads(x) for x in f if x.strip()]
 runs = [e for e in records if e.get("operation") == "run"]
@@ -145,7 +103,7 @@ ok(any(d.get("host") == "other.test" and d.get("reason") == "host_not_allowed" f
 ok(not any("forged" in json.dumps(d) for d in eg) and len(eg) == 2,
    "nothing the command wrote to any descriptor became a decision", eg)
 ok(len(runs) == 2 and "egress" not in runs[1].get("params", {}),
-   "a call without connections has no egress field", runs[1:] )
+   "a call without connections has no egress field", runs[1:])
 r = subprocess.run([NUCLEUS, "audit", "verify", AUDIT], capture_output=True, text=True)
 ok(r.returncode == 0, "nucleus audit verify accepts the chain with the egress decisions",
    r.stdout + r.stderr)
@@ -154,5 +112,4 @@ ok("Sanitizer" not in stderr, "no sanitizer report from the proxy", stderr[-1500
 good.shutdown()
 other.shutdown()
 shutil.rmtree(TMP, ignore_errors=True)
-print(f"1..{n}")
-sys.exit(1 if failed else 0)
+done()

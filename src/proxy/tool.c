@@ -664,12 +664,7 @@ json_t *nc_tool_args_audit(const struct nc_tool_env *env, const struct nc_arg_sp
     return o;
 }
 
-/* The egress decisions nucleus exec wrote (JSON lines) as an array for the audit record:
- * each line must be an object of the gateway's fields, of which only those are kept (strings
- * bounded); anything else is counted as unreadable, never copied.  At most
- * NC_TOOL_EGRESS_MAX entries; more, or a truncated stream, sets *truncated. */
-#define NC_TOOL_EGRESS_MAX 64
-static json_t *egress_decisions(const char *text, size_t len, bool *truncated)
+json_t *nc_tool_egress_decisions(const char *text, size_t len, bool *truncated)
 {
     static const char *const str_keys[] = {"time", "proto", "reason", "host", "addr", "kind",
                                            "name", "detail"};
@@ -679,11 +674,12 @@ static json_t *egress_decisions(const char *text, size_t len, bool *truncated)
     while (arr != NULL && off < len) {
         const char *nl = memchr(text + off, '\n', len - off);
         size_t n = nl != NULL ? (size_t)(nl - (text + off)) : len - off;
-        json_t *line = json_loadb(text + off, n, JSON_REJECT_DUPLICATES, NULL);
-        json_t *rec = json_is_object(line) ? json_object() : NULL;
-        off += n + (nl != NULL);
+        json_t *line, *rec;
         if (nl == NULL && *truncated)
             break; /* the cut-off last line */
+        line = json_loadb(text + off, n, JSON_REJECT_DUPLICATES, NULL);
+        rec = json_is_object(line) ? json_object() : NULL;
+        off += n + (nl != NULL);
         if (rec == NULL || !json_is_boolean(json_object_get(line, "allowed"))) {
             json_decref(rec);
             json_decref(line);
@@ -734,8 +730,8 @@ int nc_tool_spawn(const struct nc_tool_env *env, struct nc_spawn_opts *o,
     out->quantity = r->elapsed_ms;
     out->egress_truncated = r->egress_truncated;
     json_decref(out->egress);
-    out->egress = egress_decisions(r->egress != NULL ? r->egress : "", r->egress_len,
-                                   &out->egress_truncated);
+    out->egress = nc_tool_egress_decisions(r->egress != NULL ? r->egress : "", r->egress_len,
+                                           &out->egress_truncated);
     *so = nc_utf8_lossy(r->out, r->out_len, sol);
     *se = nc_utf8_lossy(r->err, r->err_len, sel);
     if (*so == NULL || *se == NULL) {

@@ -126,6 +126,15 @@ int nc_tool_fail(struct nc_tool_output *out, const char *kind, const char *fmt, 
  * deny and allow rules for `op` (glob_search or grep_search), as nc_decide applies them. */
 bool nc_tool_path_visible(const struct nc_tool_env *env, enum nc_op op, const char *rel);
 
+/* The egress decisions a nested pod's nucleus exec wrote (JSON lines, text[0..len)) as an
+ * array for the audit record, or NULL when there is none: each line must be an object with a
+ * boolean "allowed"; only the gateway's fields are kept (strings cut at 256 bytes, "port" an
+ * integer), anything else is counted once as {"allowed": false, "unreadable": N}.  At most
+ * NC_TOOL_EGRESS_MAX entries; more sets *truncated.  When *truncated is true on entry (the
+ * stream was cut), a last line without its newline is dropped. */
+#define NC_TOOL_EGRESS_MAX 64
+json_t *nc_tool_egress_decisions(const char *text, size_t len, bool *truncated);
+
 /* Runs o in a nested pod for a tool (run, git_commit, git_push): fills o's fields that come
  * from env (nucleus binary, policy, workspace, cancellation, progress, exec options), spawns
  * through env->spawn or nc_spawn_in_pod, and sets out->quantity to the elapsed milliseconds.

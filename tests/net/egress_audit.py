@@ -9,10 +9,11 @@ nothing the command wrote; `nucleus audit verify` must accept the chain.  Upstre
 127.0.0.2 and 127.0.0.3, named through the gateway's hosts file.  TAP.
 
 Usage: egress_audit.py NUCLEUS"""
-import http.server, json, os, shutil, subprocess, sys, tempfile, threading
+import json, os, shutil, subprocess, sys, tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from tap import ok, skip_all, done  # noqa: E402
 from mcp import Client  # noqa: E402
+from upstream import pair  # noqa: E402
 
 NUCLEUS = os.path.abspath(sys.argv[1])
 TMP = tempfile.mkdtemp(prefix="nc-egaudit-")
@@ -24,31 +25,10 @@ if subprocess.run([NUCLEUS, "doctor"], capture_output=True).returncode != 0:
     skip_all("this machine cannot run full pods (see nucleus doctor)")
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = f"upstream {self.server.name}\n".encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *a):
-        pass
-
-
-for _ in range(20):
-    good = http.server.ThreadingHTTPServer(("127.0.0.2", 0), Handler)
-    PORT = good.server_address[1]
-    try:
-        other = http.server.ThreadingHTTPServer(("127.0.0.3", PORT), Handler)
-        break
-    except OSError:
-        good.server_close()
-else:
+servers = pair(("127.0.0.2", "good"), ("127.0.0.3", "other"))
+if servers is None:
     skip_all("no common free port on 127.0.0.2 and 127.0.0.3")
-good.name, other.name = "good", "other"
-for s in (good, other):
-    threading.Thread(target=s.serve_forever, daemon=True).start()
+good, other, PORT = servers
 
 WS = f"{TMP}/ws"
 os.makedirs(WS)
@@ -82,7 +62,7 @@ script = (f"curl -sS --max-time 10 http://good.test:{PORT}/a; "
           "ls /proc/self/fd | tr '\\n' ' '")
 res = px.tool_result("run", {"argv": ["sh", "-c", script]})
 out = json.dumps(res)
-ok(not res.get("isError") and "upstream good" in out and "other=403" in out,
+ok(not res.get("isError") and "upstream=good path=/a" in out and "other=403" in out,
    "in the pod, curl reaches the allowed host and is refused the other (403)", out[:1500])
 quiet = px.tool_result("run", {"argv": ["true"]})
 ok(not quiet.get("isError"), "a second call makes no connection", json.dumps(quiet)[:500])

@@ -6,10 +6,11 @@ every refusal seen by curl, with the decision log checked.  Upstream servers lis
 127.0.0.2 and 127.0.0.3 and are named through a test hosts file (DNS is never asked).  TAP.
 
 Usage: gateway_cli.py NUCLEUS"""
-import hashlib, http.server, json, os, shutil, signal, socket, ssl, subprocess, sys, tempfile, threading, time
+import hashlib, json, os, shutil, signal, socket, ssl, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import tap  # noqa: E402
 from tap import ok, skip_all, done  # noqa: E402
+from upstream import Echo, pair, serve  # noqa: E402
 
 NUCLEUS = os.path.abspath(sys.argv[1])
 TMP = tempfile.mkdtemp(prefix="nc-gw-")
@@ -26,8 +27,11 @@ BULK = b"".join(hashlib.sha256(i.to_bytes(4, "big")).digest() for i in range(8 <
 BULK_SHA = hashlib.sha256(BULK).hexdigest()
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
+class Handler(Echo):
     protocol_version = "HTTP/1.0"
+
+    def answer(self):
+        return f"upstream={self.server.name} path={self.path} host={self.headers.get('Host')}\n".encode()
 
     def do_POST(self):
         left, h = int(self.headers.get("Content-Length", "0")), hashlib.sha256()
@@ -56,36 +60,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        body = f"upstream={self.server.name} path={self.path} host={self.headers.get('Host')}\n".encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *a):
-        pass
-
-
-def serve(addr, port, name, tls=None):
-    srv = http.server.ThreadingHTTPServer((addr, port), Handler)
-    srv.name = name
-    if tls is not None:
-        srv.socket = tls.wrap_socket(srv.socket, server_side=True)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv
+        super().do_GET()
 
 
 # Two plain upstreams on the same port of two addresses, one TLS upstream.
-for _ in range(20):
-    try:
-        good = serve("127.0.0.2", 0, "good")
-        PORT = good.server_address[1]
-        other = serve("127.0.0.3", PORT, "other")
-        break
-    except OSError:
-        good.shutdown()
-else:
+servers = pair(("127.0.0.2", "good"), ("127.0.0.3", "other"), Handler)
+if servers is None:
     skip_all("no common free port on 127.0.0.2 and 127.0.0.3")
+good, other, PORT = servers
 
 # A test CA and a certificate for tls.test, for TLS end to end through CONNECT.
 tls_ok = shutil.which("openssl") is not None
@@ -109,7 +91,7 @@ if tls_ok:
 if tls_ok:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(f"{TMP}/srv.pem", f"{TMP}/srv.key")
-    tlssrv = serve("127.0.0.4", 0, "tls", ctx)
+    tlssrv = serve("127.0.0.4", 0, "tls", Handler, ctx)
     TLS_PORT = tlssrv.server_address[1]
 
 with open(f"{TMP}/hosts", "w") as f:

@@ -7,9 +7,10 @@ upstream servers listen on 127.0.0.2 and 127.0.0.3 of the host and are named thr
 gateway's hosts file (DNS is never asked).  TAP.
 
 Usage: pod_egress.py NUCLEUS"""
-import errno, http.server, json, os, shutil, socket, subprocess, sys, tempfile, threading
+import errno, json, os, shutil, socket, subprocess, sys, tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from tap import ok, skip_all, done  # noqa: E402
+from upstream import pair  # noqa: E402
 
 NUCLEUS = os.path.abspath(sys.argv[1])
 TMP = tempfile.mkdtemp(prefix="nc-podnet-")
@@ -21,35 +22,10 @@ if subprocess.run([NUCLEUS, "doctor"], capture_output=True).returncode != 0:
     skip_all("this machine cannot run full pods (see nucleus doctor)")
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = f"upstream={self.server.name} path={self.path}\n".encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *a):
-        pass
-
-
-def serve(addr, port, name):
-    srv = http.server.ThreadingHTTPServer((addr, port), Handler)
-    srv.name = name
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv
-
-
-for _ in range(20):
-    good = serve("127.0.0.2", 0, "good")
-    PORT = good.server_address[1]
-    try:
-        other = serve("127.0.0.3", PORT, "other")
-        break
-    except OSError:
-        good.shutdown()
-else:
+servers = pair(("127.0.0.2", "good"), ("127.0.0.3", "other"))
+if servers is None:
     skip_all("no common free port on 127.0.0.2 and 127.0.0.3")
+good, other, PORT = servers
 
 with open(f"{TMP}/hosts", "w") as f:
     f.write("127.0.0.2 good.test\n127.0.0.3 other.test rebind.test\n")

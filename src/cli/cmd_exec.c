@@ -94,6 +94,16 @@ static const char help_network[] =
 #define MAX_NETS 64
 _Static_assert(NC_EGRESS_POD_PORT == 3128, "the help text and the proxy variables say 3128");
 
+/* An option's descriptor: a decimal number >= 3 that is open here, or -1. */
+static int fd_arg(const char *val)
+{
+    char *end = NULL;
+    long fd = strtol(val, &end, 10);
+    if (end == val || *end != '\0' || fd < 3 || fd > INT_MAX || fcntl((int)fd, F_GETFD) < 0)
+        return -1;
+    return (int)fd;
+}
+
 /* Where the network decisions go as JSON lines: --egress-log FILE and --egress-log-fd FD
  * (the tool proxy's pipe, for its audit log).  Each line is one write of the whole record. */
 struct declog {
@@ -391,23 +401,18 @@ int nc_cmd_exec(int argc, char **argv)
         } else if (strncmp(a, "--egress-log", klen) == 0 && klen == 12) {
             egress_log = val;
         } else if (strncmp(a, "--preserve-fd", klen) == 0 && klen == 13) {
-            char *end = NULL;
-            long fd = strtol(val, &end, 10);
-            if (end == val || *end != '\0' || fd < 3 || fd > INT_MAX ||
-                fcntl((int)fd, F_GETFD) < 0)
+            int fd = fd_arg(val);
+            if (fd < 0)
                 return nc_cli_usage("exec", "--preserve-fd takes an open descriptor >= 3, "
                                     "not '%s'", val);
             if (nkeep >= sizeof(keep_fds) / sizeof(keep_fds[0]))
                 return nc_cli_usage("exec", "too many --preserve-fd");
-            keep_fds[nkeep++] = (int)fd;
+            keep_fds[nkeep++] = fd;
         } else if (strncmp(a, "--egress-log-fd", klen) == 0 && klen == 15) {
-            char *end = NULL;
-            long fd = strtol(val, &end, 10);
-            if (end == val || *end != '\0' || fd < 3 || fd > INT_MAX ||
-                fcntl((int)fd, F_GETFD) < 0)
+            egress_log_fd = fd_arg(val);
+            if (egress_log_fd < 0)
                 return nc_cli_usage("exec", "--egress-log-fd takes an open descriptor >= 3, "
                                     "not '%s'", val);
-            egress_log_fd = (int)fd;
         } else if (strncmp(a, "--net", klen) == 0 && klen == 5) {
             if (strcmp(val, "routed") != 0 && strcmp(val, "gateway") != 0)
                 return nc_cli_usage("exec", "--net takes gateway or routed, not '%s'", val);

@@ -56,6 +56,15 @@ if grep -q "limited by cgroup" "$TMP/err"; then
 else
   ok "the cgroup namespace is rooted at the pod's cgroup # SKIP no cgroup holds the limits here"
 fi
+# Descriptors: only those named with --preserve-fd reach the command (the escape suite's
+# inherited-fds case tries to use the others from inside).
+echo "kept descriptor content" >"$TMP/kept"
+run exec --workspace "$WS" --preserve-fd 7 -- sh -c 'cat <&7; ls /proc/self/fd' 7<"$TMP/kept" 8<"$TMP/kept"
+expect_out "--preserve-fd 7: the command reads descriptor 7" "^kept descriptor content$"
+expect_out "--preserve-fd 7: descriptor 7 is open in the pod" "^7$"
+expect_no_out "without --preserve-fd 8: descriptor 8 is not" "^8$"
+run exec --preserve-fd 2 -- true; expect_status "--preserve-fd below 3 refused" 2
+run exec --preserve-fd 97 -- true; expect_status "--preserve-fd of a closed descriptor refused" 2
 run exec --allow-degraded=frobnicate -- true; expect_status "unknown mechanism" 2
 run exec --timeout 0 -- true; expect_status "zero timeout refused" 2
 run exec --profile no-such -- true; expect_status "unknown profile" 2

@@ -6,6 +6,7 @@
 #include "net/gateway.h"
 #include "net/rules.h"
 #include "util/cleanup.h"
+#include "util/seal.h"
 
 #include <curl/curl.h>
 #include <dlfcn.h>
@@ -23,22 +24,36 @@
  * nucleus load libcurl and the ~30 libraries it depends on (about 300 page faults and 5 to 20
  * ms of CPU per start, docs/benchmarks.md), including every `nucleus exec`, which never
  * fetches.  The soname is the one the linker would have recorded; the functions are the nine
- * this file calls, resolved once, under curl_once. */
+ * this file calls, resolved once, under curl_once, into a table that is then made read-only
+ * (util/seal.h: what `-z relro -z now` does for a linked library's GOT) before the first call
+ * through it. */
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc = CURLE_FAILED_INIT;
 static char curl_load_error[160];
 
-static struct {
-    CURLcode (*global_init)(long);
-    CURL *(*easy_init)(void);
-    CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
-    CURLcode (*easy_perform)(CURL *);
-    CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
-    void (*easy_cleanup)(CURL *);
-    const char *(*easy_strerror)(CURLcode);
-    struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
-    void (*slist_free_all)(struct curl_slist *);
-} lc;
+/* In a page of its own, so that sealing it protects nothing else and leaves nothing else
+ * writable beside it. */
+static union {
+    struct {
+        CURLcode (*global_init)(long);
+        CURL *(*easy_init)(void);
+        CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+        CURLcode (*easy_perform)(CURL *);
+        CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+        void (*easy_cleanup)(CURL *);
+        const char *(*easy_strerror)(CURLcode);
+        struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+        void (*slist_free_all)(struct curl_slist *);
+    };
+    unsigned char page[NC_SEAL_PAGE];
+} lc __attribute__((aligned(NC_SEAL_PAGE)));
+_Static_assert(sizeof(lc) == NC_SEAL_PAGE, "libcurl's table fills exactly one page");
+
+const void *nc_fetch_curl_table(size_t *len)
+{
+    *len = sizeof(lc);
+    return &lc;
+}
 
 static bool curl_sym(void *lib, const char *name, void *slot)
 {
@@ -69,6 +84,16 @@ static void curl_init(void)
         !curl_sym(lib, "curl_slist_append", &lc.slist_append) ||
         !curl_sym(lib, "curl_slist_free_all", &lc.slist_free_all))
         return; /* the library stays loaded: harmless, and not worth a dlclose race */
+    /* Read-only before the first call through it.  Fail closed: if mprotect refuses, the
+     * table is cleared (a stray call jumps to NULL, it cannot reach libcurl through a table
+     * left writable) and curl_init_rc stays an error, so every fetch fails with the reason. */
+    struct nc_err e = {0};
+    if (nc_seal(&lc, sizeof(lc), &e) < 0) {
+        memset(&lc, 0, sizeof(lc));
+        snprintf(curl_load_error, sizeof(curl_load_error),
+                 "cannot make libcurl's function table read-only: %.100s", e.msg);
+        return;
+    }
     curl_init_rc = lc.global_init(CURL_GLOBAL_DEFAULT);
     if (curl_init_rc != CURLE_OK)
         snprintf(curl_load_error, sizeof(curl_load_error), "curl_global_init failed");

@@ -77,5 +77,8 @@ void nc_fetch_gateway_from_env(struct nc_fetch_opts *o);
 int nc_fetch(const char *url, const struct nc_fetch_opts *o, struct nc_fetch_result *r,
              struct nc_err *err);
 void nc_fetch_result_free(struct nc_fetch_result *r);
+/* Where the table of libcurl functions lives (*len: its size), for the test that checks it is
+ * read-only once the first nc_fetch() loaded libcurl (tests/ossl/sealed.c). */
+const void *nc_fetch_curl_table(size_t *len);
 
 #endif

@@ -27,7 +27,7 @@ _Static_assert(sizeof(void *) == sizeof(void (*)(void)), "function and data poin
 static _Noreturn void unloaded(const char *name)
 {
     static const char pre[] = "nucleus: internal error: OpenSSL function ";
-    static const char post[] = " called before nc_ossl_load()\n";
+    static const char post[] = " called before nc_ossl_load() succeeded\n";
     (void)!write(STDERR_FILENO, pre, sizeof(pre) - 1);
     (void)!write(STDERR_FILENO, name, strlen(name));
     (void)!write(STDERR_FILENO, post, sizeof(post) - 1);
@@ -44,9 +44,16 @@ static _Noreturn void unloaded(const char *name)
 NC_OSSL_CRYPTO_FUNCS(NC_OSSL_STUB)
 NC_OSSL_SSL_FUNCS(NC_OSSL_STUB)
 
-#define NC_OSSL_DEFINE(f) __typeof__(f) *nc_ossl_##f = (__typeof__(f) *)(void (*)(void))stub_##f;
-NC_OSSL_CRYPTO_FUNCS(NC_OSSL_DEFINE)
-NC_OSSL_SSL_FUNCS(NC_OSSL_DEFINE)
+#define NC_OSSL_STUB_INIT(f) .f = (__typeof__(f) *)(void (*)(void))stub_##f,
+#define NC_OSSL_STUBS {NC_OSSL_CRYPTO_FUNCS(NC_OSSL_STUB_INIT) NC_OSSL_SSL_FUNCS(NC_OSSL_STUB_INIT)}
+
+/* The table, in pages of its own (the union's type is page-aligned and page-sized): writable
+ * until nc_ossl_load() succeeds, read-only from then on.  Ordinary static data, so its address
+ * is fixed at link time (no pointer to it that could itself be overwritten). */
+union nc_ossl_table nc_ossl = {.fn = NC_OSSL_STUBS};
+/* The same stubs, for putting them back if the table cannot be made read-only (read-only
+ * themselves: .data.rel.ro, covered by the binary's own RELRO). */
+static const struct nc_ossl_fns stubs = NC_OSSL_STUBS;
 
 #define NC_OSSL_NAME(f) #f,
 static const char *const crypto_names[] = {NC_OSSL_CRYPTO_FUNCS(NC_OSSL_NAME)};
@@ -88,7 +95,7 @@ static bool resolve(void *lib, const char *soname, const char *const *names, siz
 
 static void load(void)
 {
-    static void *found[N_CRYPTO + N_SSL];
+    void *found[N_CRYPTO + N_SSL];
     unsigned long (*version)(void) = NULL;
     size_t k = 0;
     /* The libraries stay loaded for the life of the process, as linked ones would (no dlclose:
@@ -112,10 +119,23 @@ static void load(void)
     if (ssl == NULL || !resolve(ssl, NC_OSSL_SSL_SONAME, ssl_names, N_SSL, found + N_CRYPTO))
         return;
     /* All or nothing: the table changes only once every function was found. */
-#define NC_OSSL_COMMIT(f) memcpy(&nc_ossl_##f, &found[k++], sizeof(nc_ossl_##f));
+#define NC_OSSL_COMMIT(f) memcpy(&nc_ossl.fn.f, &found[k++], sizeof(nc_ossl.fn.f));
     NC_OSSL_CRYPTO_FUNCS(NC_OSSL_COMMIT)
     NC_OSSL_SSL_FUNCS(NC_OSSL_COMMIT)
 #undef NC_OSSL_COMMIT
+    /* Then read-only, before nc_ossl_load() returns and so before any pointer is used (every
+     * caller waits in pthread_once until this function returns): a memory-write bug elsewhere
+     * cannot turn the next TLS handshake or signature into a call of the attacker's choosing.
+     * If that fails, fail closed: the stubs go back (the page is still writable, since
+     * mprotect changed nothing) and the load fails, so the command stops with the reason
+     * rather than run with a writable table. */
+    struct nc_err e = {0};
+    if (nc_seal(&nc_ossl, sizeof(nc_ossl), &e) < 0) {
+        memcpy(&nc_ossl.fn, &stubs, sizeof(stubs));
+        snprintf(load_error, sizeof(load_error),
+                 "cannot make OpenSSL's function table read-only: %.160s", e.msg);
+        return;
+    }
     load_rc = 0;
 }
 

@@ -15,7 +15,6 @@
 #include "util/ossl.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -61,13 +60,17 @@ static void perms_of(uintptr_t addr, char out[5])
     if (f == NULL)
         return;
     while (fgets(line, sizeof(line), f) != NULL) {
-        uintptr_t lo, hi;
-        char p[5];
-        if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %4s", &lo, &hi, p) == 3 && lo <= addr &&
-            addr < hi) {
-            memcpy(out, p, sizeof(p));
-            break;
-        }
+        /* "lo-hi perms offset dev inode path", lo and hi in hex */
+        char *end;
+        uintptr_t lo = (uintptr_t)strtoull(line, &end, 16), hi;
+        if (*end != '-')
+            continue;
+        hi = (uintptr_t)strtoull(end + 1, &end, 16);
+        if (*end != ' ' || strlen(end + 1) < 4 || addr < lo || addr >= hi)
+            continue;
+        memcpy(out, end + 1, 4);
+        out[4] = '\0';
+        break;
     }
     fclose(f);
 }

@@ -151,10 +151,12 @@ static void read_into(const void *table)
  * filter cannot be installed. */
 static void deny_mprotect_of(const void *addr)
 {
+    /* All fields named: SCMP_A0() leaves datum_b to the compiler (clang warns). */
+    struct scmp_arg_cmp cmp = {.arg = 0, .op = SCMP_CMP_EQ,
+                               .datum_a = (scmp_datum_t)(uintptr_t)addr, .datum_b = 0};
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
     if (ctx == NULL || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-        seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(mprotect), 1,
-                         SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)(uintptr_t)addr)) < 0 ||
+        seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(mprotect), 1, &cmp) < 0 ||
         seccomp_load(ctx) < 0)
         _exit(77);
     seccomp_release(ctx);

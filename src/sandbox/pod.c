@@ -265,8 +265,13 @@ static void egress_receive(const struct nc_pod_config *cfg, int chan)
         if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
             cm->cmsg_len == CMSG_LEN(sizeof(fds)))
             memcpy(fds, CMSG_DATA(cm), sizeof(fds));
-    if (fds[0] >= 0 && fds[1] >= 0)
+    if (fds[0] >= 0 && fds[1] >= 0) {
         cfg->egress_ready(cfg->egress_arg, fds[0], fds[1]);
+        return;
+    }
+    for (size_t i = 0; i < 2; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
 }
 
 /* Every descriptor from 3 up becomes close-on-exec: what the caller of nucleus left open
@@ -281,7 +286,8 @@ static int cloexec_inherited(struct nc_err *err)
     if (syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) == 0)
         return 0;
     if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur > (1u << 20))
-        return nc_err_set(err, errno, "cannot close the inherited descriptors");
+        return nc_err_set(err, EMFILE, "cannot close the inherited descriptors: no "
+                          "close_range(2), and too many to visit one by one");
     for (int fd = 3; fd < (int)rl.rlim_cur; fd++) {
         int fl = fcntl(fd, F_GETFD);
         if (fl >= 0 && !(fl & FD_CLOEXEC) && fcntl(fd, F_SETFD, fl | FD_CLOEXEC) < 0)

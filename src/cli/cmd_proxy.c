@@ -65,9 +65,7 @@ static const char help[] =
     "  --cost NAME=AMOUNT     a price of the cost model, in budget units (repeatable):\n"
     "                         command_base, command_per_second, file_per_kib,\n"
     "                         network_per_request, search_per_result\n"
-    "  --allow-network ENTRY, --egress-ports LIST, --hosts-file FILE, --egress-log FILE\n"
-    "                         passed to the egress gateway of every nested pod (see\n"
-    "                         'nucleus exec --help'); --allow-network is repeatable\n"
+    NC_CLI_EGRESS_HELP
     "  --link-fd FD           run under 'nucleus run': the audit log, the approvals and the\n"
     "                         command pods belong to the orchestrator at the other end of FD\n"
     "                         (no state directory, no control socket here)\n"
@@ -178,8 +176,8 @@ int nc_cmd_proxy(int argc, char **argv)
     struct sigctx sc = {.links = NULL};
     pthread_t st;
     int rc = NC_EXIT_FAIL;
-    const char *exec_opts[NC_SPAWN_EXEC_OPTS];
-    size_t nexec = 0;
+    struct nc_cli_egress egress = {0};
+    int erc;
 
     nc_cost_model_default(&cost);
     for (int i = 1; i < argc; i++) {
@@ -237,16 +235,11 @@ int nc_cmd_proxy(int argc, char **argv)
                 return nc_cli_usage("proxy", "--link-fd needs a descriptor number >= 3");
             link_fd = (int)v;
             i++;
-        } else if (strcmp(a, "--allow-network") == 0 || strcmp(a, "--egress-ports") == 0 ||
-                   strcmp(a, "--hosts-file") == 0 || strcmp(a, "--egress-log") == 0) {
-            /* Operator options for the nested pods' gateways, handed to `nucleus exec`
-             * (which checks them); never anything a tool call can set. */
-            if (val == NULL || val[0] == '\0' || val[0] == '-')
-                return nc_cli_usage("proxy", "%s needs a value", a);
-            if (nexec + 2 > NC_SPAWN_EXEC_OPTS)
-                return nc_cli_usage("proxy", "too many egress options");
-            exec_opts[nexec++] = a;
-            exec_opts[nexec++] = argv[++i];
+        } else if ((erc = nc_cli_egress_option(&egress, "proxy", argc, argv, &i)) != 0) {
+            /* Operator options for the nested pods' gateways; never anything a tool call
+             * can set. */
+            if (erc != 1)
+                return erc;
         } else if (strcmp(a, "--cost") == 0) {
             if (val == NULL || set_cost(&cost, val) < 0)
                 return nc_cli_usage("proxy", "--cost needs NAME=AMOUNT with a known NAME");
@@ -263,6 +256,13 @@ int nc_cmd_proxy(int argc, char **argv)
         nc_cli_error("%s", err.msg);
         return NC_EXIT_USAGE;
     }
+    /* Under an orchestrator its own options shape the command pods; these would be ignored. */
+    if (link_fd >= 0 && (egress.n > 0 || egress.ports != NULL || egress.hosts != NULL ||
+                         egress.log != NULL))
+        return nc_cli_usage("proxy", "the egress options are nucleus run's under --link-fd");
+    erc = nc_cli_egress_check(&egress, "proxy", p);
+    if (erc != NC_EXIT_OK)
+        return erc;
     /* Before any thread exists, so that every thread inherits the mask and only the signal
      * thread receives these signals. */
     atomic_init(&sc.done, false);
@@ -352,8 +352,8 @@ have_authority:;
         .approval_wait_s = wait_s,
         .nucleus_exe = exe,
         .openat2_disabled = getenv("NUCLEUS_TEST_NO_OPENAT2") != NULL,
-        .exec_opts = exec_opts,
-        .nexec_opts = nexec,
+        .exec_opts = egress.opts,
+        .nexec_opts = egress.n,
     };
     d = nc_dispatch_new(&dc, &err);
     if (d == NULL)

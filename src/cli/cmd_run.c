@@ -37,6 +37,7 @@ static const char help[] =
     "  --approval-wait SECONDS\n"
     "                         how long a gated call waits for a decision (default 120; 0\n"
     "                         returns approval_required at once)\n"
+    NC_CLI_EGRESS_HELP
     "  --quiet                no notices on stderr\n"
     "\n"
     "Exit status: the agent's (128+N if a signal ended it), 0 without an agent, 1 when the\n"
@@ -56,7 +57,8 @@ int nc_cmd_run(int argc, char **argv)
     uint64_t wait_s = NC_DISPATCH_DEFAULT_WAIT;
     bool quiet = false;
     char **agent = NULL;
-    int i, status = 0;
+    int i, status = 0, erc;
+    struct nc_cli_egress egress = {0};
     struct nc_err err = {0};
     _cleanup_free_ struct nc_policy *p = nc_cli_policy_new();
 
@@ -99,6 +101,11 @@ int nc_cmd_run(int argc, char **argv)
                 return nc_cli_usage("run", "--approval-wait needs 0 to 86400 seconds");
             wait_s = v;
             i++;
+        } else if ((erc = nc_cli_egress_option(&egress, "run", argc, argv, &i)) != 0) {
+            /* The operator's, kept by the orchestrator for every command pod; the pod's proxy
+             * never sees them and no link request can change them. */
+            if (erc != 1)
+                return erc;
         } else {
             return nc_cli_usage("run", "unknown option '%s' (the agent goes after --)", a);
         }
@@ -109,6 +116,9 @@ int nc_cmd_run(int argc, char **argv)
         nc_cli_error("%s", err.msg);
         return NC_EXIT_USAGE;
     }
+    erc = nc_cli_egress_check(&egress, "run", p);
+    if (erc != NC_EXIT_OK)
+        return erc;
     if (realpath(workspace, ws) == NULL) {
         nc_cli_error("workspace %s: %s", workspace, strerror(errno));
         return NC_EXIT_USAGE;
@@ -120,6 +130,8 @@ int nc_cmd_run(int argc, char **argv)
         .agent_argv = agent,
         .approval_wait_s = wait_s,
         .quiet = quiet,
+        .exec_opts = egress.opts,
+        .nexec_opts = egress.n,
     };
     if (nc_run(&cfg, &status, &err) < 0) {
         nc_cli_error("%s", err.msg);

@@ -9,6 +9,8 @@
 #include "util/file.h"
 #include "util/state.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 
 #include <stdarg.h>
@@ -128,6 +130,117 @@ struct nc_hosts *nc_cli_hosts_load(const char *path, int *exit_code)
     }
     *exit_code = NC_EXIT_OK;
     return steal_pointer(&hosts);
+}
+
+/* The slots of exec_opts kept for --egress-ports, --hosts-file and --egress-log (pairs). */
+#define EGRESS_SINGLE_SLOTS 6u
+_Static_assert(NC_EXIT_USAGE > 1, "nc_cli_egress_option returns 1 for a taken option");
+
+int nc_cli_egress_option(struct nc_cli_egress *e, const char *cmd, int argc, char **argv,
+                         int *i)
+{
+    const char *a = argv[*i];
+    const char *val = *i + 1 < argc ? argv[*i + 1] : NULL;
+    const char **slot;
+    if (strcmp(a, "--allow-network") == 0)
+        slot = NULL;
+    else if (strcmp(a, "--egress-ports") == 0)
+        slot = &e->ports;
+    else if (strcmp(a, "--hosts-file") == 0)
+        slot = &e->hosts;
+    else if (strcmp(a, "--egress-log") == 0)
+        slot = &e->log;
+    else
+        return 0;
+    /* A value that looks like an option is a forgotten value, not a file named "-x". */
+    if (val == NULL || val[0] == '\0' || val[0] == '-')
+        return nc_cli_usage(cmd, "%s needs a value", a);
+    if (slot == NULL) {
+        if (e->n + 2 > NC_SPAWN_EXEC_OPTS - EGRESS_SINGLE_SLOTS)
+            return nc_cli_usage(cmd, "at most %u --allow-network",
+                                (NC_SPAWN_EXEC_OPTS - EGRESS_SINGLE_SLOTS) / 2);
+        e->opts[e->n++] = a;
+        e->opts[e->n++] = val;
+        e->networks = true;
+    } else {
+        /* Given twice, one would silently win: an operator's mistake, refused. */
+        if (*slot != NULL)
+            return nc_cli_usage(cmd, "%s given twice", a);
+        *slot = val;
+    }
+    (*i)++;
+    return 1;
+}
+
+/* path made absolute against the working directory (symbolic links are kept as given). */
+static int absolute(const char *path, char *out, size_t outsz)
+{
+    char cwd[PATH_MAX];
+    int n;
+    if (path[0] == '/') {
+        n = snprintf(out, outsz, "%s", path);
+    } else {
+        if (getcwd(cwd, sizeof(cwd)) == NULL)
+            return -1;
+        n = snprintf(out, outsz, "%s/%s", cwd, path);
+    }
+    if (n < 0 || (size_t)n >= outsz) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return 0;
+}
+
+int nc_cli_egress_check(struct nc_cli_egress *e, const char *cmd, const struct nc_policy *p)
+{
+    _cleanup_free_ struct nc_net_rules *rules = malloc(sizeof(*rules));
+    const char *why = NULL;
+    if (rules == NULL) {
+        nc_cli_error("out of memory");
+        return NC_EXIT_FAIL;
+    }
+    if (!p->net_allow.unrestricted && p->net_allow.count == 0 && !e->networks) {
+        /* nucleus exec refuses them for a pod without network: every call would fail. */
+        if (e->ports != NULL || e->hosts != NULL || e->log != NULL)
+            return nc_cli_usage(cmd, "network options need a policy that allows hosts, or "
+                                     "--allow-network");
+        return NC_EXIT_OK;
+    }
+    nc_net_rules_init(rules, &p->net_allow);
+    if (e->ports != NULL && nc_net_rules_set_ports(rules, e->ports, &why) < 0)
+        return nc_cli_usage(cmd, "--egress-ports %s: %s", e->ports, why);
+    for (size_t k = 1; k < e->n; k += 2)
+        if (nc_net_rules_add_cidr(rules, e->opts[k], &why) < 0)
+            return nc_cli_usage(cmd, "--allow-network %s: %s", e->opts[k], why);
+    if (e->ports != NULL) {
+        e->opts[e->n++] = "--egress-ports";
+        e->opts[e->n++] = e->ports;
+    }
+    if (e->hosts != NULL) {
+        int rc = NC_EXIT_OK;
+        _cleanup_free_ struct nc_hosts *h = NULL;
+        if (absolute(e->hosts, e->hosts_abs, sizeof(e->hosts_abs)) < 0)
+            return nc_cli_usage(cmd, "--hosts-file %s: %s", e->hosts, strerror(errno));
+        h = nc_cli_hosts_load(e->hosts_abs, &rc);
+        if (h == NULL)
+            return rc;
+        e->opts[e->n++] = "--hosts-file";
+        e->opts[e->n++] = e->hosts_abs;
+    }
+    if (e->log != NULL) {
+        /* Opened as nucleus exec will (appending, created if missing; owner-only when we
+         * create it: the decisions name the hosts the agent reached). */
+        int fd;
+        if (absolute(e->log, e->log_abs, sizeof(e->log_abs)) < 0)
+            return nc_cli_usage(cmd, "--egress-log %s: %s", e->log, strerror(errno));
+        fd = open(e->log_abs, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+        if (fd < 0)
+            return nc_cli_usage(cmd, "--egress-log %s: %s", e->log, strerror(errno));
+        close(fd);
+        e->opts[e->n++] = "--egress-log";
+        e->opts[e->n++] = e->log_abs;
+    }
+    return NC_EXIT_OK;
 }
 
 struct nc_mtls_ctx *nc_cli_control_tls(void)

@@ -4,8 +4,10 @@
 #define NC_CLI_COMMON_H
 
 #include "core/policy.h"
+#include "proxy/nested.h"
 
 #include <jansson.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -32,6 +34,32 @@ struct nc_policy *nc_cli_policy_new(void);
  * (free()).  NULL after printing "path:line: reason", with the exit code in *exit_code. */
 struct nc_hosts;
 struct nc_hosts *nc_cli_hosts_load(const char *path, int *exit_code);
+/* The operator's options for the egress gateways of the nested pods a tool proxy starts
+ * (`nucleus proxy` and `nucleus run`), handed to every `nucleus exec` of a tool call as they
+ * are kept here (exec_opts of nested.h); never anything a tool call or the pod can set. */
+struct nc_cli_egress {
+    const char *opts[NC_SPAWN_EXEC_OPTS]; /* "--allow-network", ENTRY, "--hosts-file", PATH.. */
+    size_t n;
+    bool networks;                   /* --allow-network given */
+    const char *ports, *hosts, *log; /* as given; NULL when absent */
+    char hosts_abs[PATH_MAX], log_abs[PATH_MAX]; /* the files' absolute names, passed on */
+};
+/* The lines of --help that describe them (the same for both commands). */
+#define NC_CLI_EGRESS_HELP                                                                      \
+    "  --allow-network ENTRY, --egress-ports LIST, --hosts-file FILE, --egress-log FILE\n"      \
+    "                         passed to the egress gateway of every nested pod (see\n"        \
+    "                         'nucleus exec --help'); --allow-network is repeatable\n"
+/* If argv[*i] is one of those options, takes it and its value (advancing *i) and returns 1;
+ * 0 when it is another option; NC_EXIT_USAGE (> 1) after printing a usage error for cmd. */
+int nc_cli_egress_option(struct nc_cli_egress *e, const char *cmd, int argc, char **argv,
+                         int *i);
+/* Once the policy is composed, checks the options as `nucleus exec` will, so that a mistake
+ * fails at start and not at every tool call: the entries and ports parse, the hosts file reads
+ * and parses, the log opens for appending (created if missing), and the policy or an
+ * --allow-network entry turns the gateway on at all.  The files' names are made absolute (a
+ * nested pod's `nucleus exec` need not share our working directory).  Returns NC_EXIT_OK, or
+ * an exit code after printing why. */
+int nc_cli_egress_check(struct nc_cli_egress *e, const char *cmd, const struct nc_policy *p);
 /* The 11 levels as a compact string such as "A--LAA-----" (A always, L low_risk, - never). */
 void nc_cli_levels(const struct nc_caps *c, char out[NC_OP_COUNT + 1]);
 /* "git_push, create_pr" or "-" */

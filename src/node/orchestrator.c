@@ -467,6 +467,13 @@ int nc_run(const struct nc_run_config *cfg, int *agent_status, struct nc_err *er
         struct nc_control_backend cb = {.reg = reg, .key = &local.key, .audit = &auth,
                                         .tls = nc_links_server_control_ctx(links)};
         ctl = nc_control_start(&cb, pod, info, err);
+        if (cfg->nexec_opts > 0) {
+            /* Recorded: what the operator opened for the command pods' gateways. */
+            json_t *eo = json_array();
+            for (size_t k = 0; eo != NULL && k < cfg->nexec_opts; k++)
+                json_array_append_new(eo, json_string(cfg->exec_opts[k]));
+            json_object_set_new(info, "egress_options", eo);
+        }
         audit_event(&auth, "run.start", info, NC_AUDIT_INFO, "session started");
         if (ctl == NULL)
             goto out;
@@ -510,7 +517,8 @@ int nc_run(const struct nc_run_config *cfg, int *agent_status, struct nc_err *er
     lk[1] = inp[0] = outp[1] = -1;
     struct nc_link_server_config lc = {.fd = lk[0], .authority = &auth, .policy = cfg->policy,
                                        .workspace = cfg->workspace, .nucleus_exe = exe,
-                                       .principal = principal};
+                                       .principal = principal, .exec_opts = cfg->exec_opts,
+                                       .nexec_opts = cfg->nexec_opts};
     ls = nc_link_server_start(&lc, err);
     if (ls == NULL)
         goto out;

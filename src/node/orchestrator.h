@@ -12,6 +12,7 @@
 #include "util/err.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum nc_agent_kind {
@@ -27,6 +28,12 @@ struct nc_run_config {
     char *const *agent_argv;        /* NULL: no agent, serve until a signal */
     uint64_t approval_wait_s;
     bool quiet;
+    /* The operator's options for the command pods' egress gateways (nested.h exec_opts:
+     * --allow-network, --egress-ports, --hosts-file, --egress-log, checked by the caller),
+     * passed to every command pod's `nucleus exec`; the pod's proxy cannot add or change
+     * them (link.h). */
+    const char *const *exec_opts;
+    size_t nexec_opts;
 };
 
 /* Runs a session.  Returns 0 with *agent_status set to the agent's exit status (128+signal;

@@ -506,6 +506,26 @@ static json_t *do_approval(struct nc_link_server *s, const char *op, json_t *req
                      nc_approval_verdict_name(a->consume(a->ctx, token, o, digest)));
 }
 
+/* The fields a spawn request may have.  Anything else (say "exec_opts", "policy", "env")
+ * is a proxy trying to shape its command pods beyond what the orchestrator allows: refused,
+ * never ignored. */
+static bool spawn_fields_known(json_t *req)
+{
+    static const char *const known[] = {"id", "op", "argv", "cwd", "stdin", "timeout"};
+    const char *k;
+    json_t *v;
+    json_object_foreach(req, k, v)
+    {
+        bool found = false;
+        (void)v;
+        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]) && !found; i++)
+            found = strcmp(k, known[i]) == 0;
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
 static json_t *do_spawn(struct nc_link_server *s, struct spawn_job *job)
 {
     json_t *req = job->req, *av = json_object_get(req, "argv"), *v;
@@ -520,6 +540,8 @@ static json_t *do_spawn(struct nc_link_server *s, struct spawn_job *job)
     struct nc_spawn_result r;
     struct nc_err err = {0};
 
+    if (!spawn_fields_known(req))
+        return refuse("unknown field in spawn request");
     if (!json_is_array(av) || argc == 0 || argc > NC_MAX_ARGS)
         return refuse("argv malformed");
     json_array_foreach(av, i, v)
@@ -556,6 +578,9 @@ static json_t *do_spawn(struct nc_link_server *s, struct spawn_job *job)
         .stdin_len = in_len,
         .timeout_s = (uint64_t)timeout,
         .cancelled = &job->cancel,
+        /* The operator's, from the orchestrator's command line; never from the request. */
+        .exec_opts = s->cfg.exec_opts,
+        .nexec_opts = s->cfg.nexec_opts,
     };
     if (s->cfg.authority->spawn(s->cfg.authority->ctx, &o, &r, &err) < 0)
         return refuse(err.msg);

@@ -4,7 +4,8 @@
  * proxy's side implements the authority (authority.h) over the link; the orchestrator's side
  * serves it with its own registry, key, audit log and command pods.  The orchestrator trusts
  * nothing the proxy says about policy: a spawn request carries only the argv, the working
- * directory, stdin and a timeout, and runs under the orchestrator's policy and workspace.
+ * directory, stdin and a timeout (any other field is refused), and runs under the
+ * orchestrator's policy, workspace and egress options.
  *
  *   proxy -> orchestrator                          orchestrator -> proxy
  *   {"id":N,"op":"audit","event":{...}}            {"id":N,"ok":true}
@@ -43,6 +44,11 @@ struct nc_link_server_config {
     const char *workspace;
     const char *nucleus_exe;
     const char *principal; /* recorded in every audit event from the pod */
+    /* The operator's options for every command pod's egress gateway (nested.h exec_opts);
+     * a spawn request cannot add to them or change them: it has no field for them, and a
+     * request with a field not listed above is refused. */
+    const char *const *exec_opts;
+    size_t nexec_opts;
 };
 struct nc_link_server;
 /* Serves on a thread until the proxy closes its end. */

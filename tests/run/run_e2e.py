@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 """`nucleus run` end to end: the scripted agent through `nucleus mcp`, agent configuration,
 `nucleus ps`, kill -9 of the proxy, of the bridge and of the orchestrator mid-call (no orphans,
-the audit chain verifies, the pod is gone), and two pods at once that cannot see each other.
-TAP output.  Usage: run_e2e.py NUCLEUS"""
+the audit chain verifies, the pod is gone), two pods at once that cannot see each other, and
+the operator's egress options for the command pods (--allow-network, --egress-ports,
+--hosts-file, --egress-log: checked at start; a command reaches a loopback server only with
+them; the decisions in the audit record).  TAP output.  Usage: run_e2e.py NUCLEUS"""
 import json, os, signal, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from tap import ok, done  # noqa: E402
@@ -65,9 +67,9 @@ def workspace(name):
     return ws
 
 
-def run(ws, pod, agent=None, **kw):
-    cmd = [NUCLEUS, "run", "--policy", TMP + "/policy.yaml", "--workspace", ws, "--pod-id", pod,
-           "--approval-wait", "0", "--quiet"]
+def run(ws, pod, agent=None, policy=None, extra=(), **kw):
+    cmd = [NUCLEUS, "run", "--policy", policy or TMP + "/policy.yaml", "--workspace", ws,
+           "--pod-id", pod, "--approval-wait", "0", "--quiet", *extra]
     if agent:
         cmd += ["--"] + agent
     return subprocess.Popen(cmd, env=kw.pop("env", ENV), stdout=subprocess.PIPE,
@@ -325,6 +327,153 @@ for q in (pa, pb):
     q.send_signal(signal.SIGTERM)
     q.communicate(timeout=60)
 ok(verify("pa").returncode == 0 and verify("pb").returncode == 0, "both logs verify")
+
+# ---- the command pods' egress gateways: the operator's options --------------------------------
+import http.server, shutil, threading
+
+
+class Upstream(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = f"upstream {self.server.name}\n".encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *a):
+        pass
+
+
+NETPOL = TMP + "/netpolicy.yaml"
+with open(NETPOL, "w") as f:
+    f.write("""apiVersion: nucleus/v1
+kind: Policy
+metadata: {name: runnet}
+spec:
+  capabilities: {read_files: always, write_files: never, edit_files: never, run_bash: always,
+    glob_search: always, grep_search: always, web_search: never, web_fetch: never,
+    git_commit: never, git_push: never, create_pr: never}
+  approvals: []
+  paths: {allow: unrestricted, deny: [], read_only: []}
+  commands: {allow: unrestricted, deny: []}
+  network: {allow: [good.test]}
+  budget: {max_usd: 5}
+  limits: {timeout_seconds: 60}
+""")
+HOSTS = TMP + "/hosts"
+with open(HOSTS, "w") as f:
+    f.write("127.0.0.2 good.test\n127.0.0.3 other.test\n")
+
+
+def usage_error(args, want, cmd="run"):
+    """nucleus CMD with args fails at once with a usage error naming want; no session."""
+    base = [NUCLEUS, "run", "--policy", NETPOL, "--workspace", ws, "--pod-id", "bad",
+            "--quiet"] if cmd == "run" else [NUCLEUS, "proxy", "--stdio", "--policy", NETPOL,
+                                              "--workspace", ws]
+    r = subprocess.run(base + args, env=ENV, capture_output=True, text=True, timeout=60,
+                       stdin=subprocess.DEVNULL)
+    return (r.returncode == 2 and want in r.stderr and not os.path.exists(log_of("bad")),
+            (r.returncode, r.stderr[-800:]))
+
+
+for args, want, name in [
+        (["--hosts-file", TMP + "/missing"], TMP + "/missing", "a missing hosts file"),
+        (["--hosts-file", NETPOL], NETPOL + ":", "a hosts file that does not parse"),
+        (["--egress-log", TMP + "/nodir/log"], "--egress-log", "an egress log that cannot open"),
+        (["--allow-network", "nonsense"], "--allow-network nonsense", "a bad network entry"),
+        (["--egress-ports", "99999"], "--egress-ports 99999", "a bad port list"),
+        (["--allow-network"], "--allow-network needs a value", "a missing value"),
+        (["--hosts-file", HOSTS, "--hosts-file", HOSTS], "--hosts-file given twice",
+         "a file given twice"),
+        (["--policy", TMP + "/policy.yaml", "--hosts-file", HOSTS], "need a policy that allows",
+         "options for a pod without network")]:
+    good, detail = usage_error(args, want)
+    ok(good, f"nucleus run refuses {name} at start (usage error, no session)", detail)
+good, detail = usage_error(["--hosts-file", TMP + "/missing"], TMP + "/missing", cmd="proxy")
+ok(good, "nucleus proxy checks the same options the same way at start", detail)
+
+have_curl = shutil.which("curl") is not None
+can_pod = subprocess.run([NUCLEUS, "doctor"], capture_output=True).returncode == 0
+servers = []
+for _ in range(20):
+    good_srv = http.server.ThreadingHTTPServer(("127.0.0.2", 0), Upstream)
+    PORT = good_srv.server_address[1]
+    try:
+        other_srv = http.server.ThreadingHTTPServer(("127.0.0.3", PORT), Upstream)
+        servers = [good_srv, other_srv]
+        break
+    except OSError:
+        good_srv.server_close()
+skip = ("curl is not installed" if not have_curl else
+        "this machine cannot run full pods (see nucleus doctor)" if not can_pod else
+        "no common free port on 127.0.0.2 and 127.0.0.3" if not servers else None)
+
+
+def net_session(pod, extra):
+    """A session whose agent makes one run call: curl to good.test, then to other.test."""
+    script = (f"curl -sS --max-time 10 http://good.test:{PORT}/a; "
+              f"curl -sS --max-time 10 -o /dev/null -w 'other=%{{http_code}}\\n' "
+              f"http://other.test:{PORT}/")
+    p = run(ws, pod, agent=["python3", AGENT, NUCLEUS, "call", "run",
+                            json.dumps({"argv": ["sh", "-c", script]})],
+            policy=NETPOL, extra=extra)
+    out, err = p.communicate(timeout=240)
+    recs = [json.loads(x) for x in open(log_of(pod))] if os.path.exists(log_of(pod)) else []
+    runs = [r for r in recs if r.get("operation") == "run"]
+    eg = runs[0].get("params", {}).get("egress", []) if runs else []
+    return p.returncode, out, err, recs, eg
+
+
+if skip:
+    for name in ("with the options, a command reaches the loopback server by its mapped name",
+                 "the call's audit record lists the allowed connection and the refusal",
+                 "the session's log verifies; run.start records the options",
+                 "--egress-log gets the decisions",
+                 "without --allow-network the same curl is refused (address_refused)",
+                 "without any option the same curl is refused"):
+        ok(True, f"{name} # SKIP {skip}")
+else:
+    for s_ in servers:
+        s_.name = "good" if s_ is servers[0] else "other"
+        threading.Thread(target=s_.serve_forever, daemon=True).start()
+    EGLOG = TMP + "/egress.log"
+    opts = ["--hosts-file", os.path.relpath(HOSTS), "--allow-network", f"127.0.0.2:{PORT}",
+            "--egress-ports", str(PORT), "--egress-log", EGLOG]
+    rc, out, err, recs, eg = net_session("net1", opts)
+    ok(rc == 0 and "upstream good" in out and "other=403" in out,
+       "with the options, a command reaches the loopback server by its mapped name (and "
+       "other.test, outside network.allow, gets 403)", out[-1500:] + err[-1500:])
+    ok(any(d.get("allowed") and d.get("host") == "good.test" and d.get("port") == PORT and
+           d.get("addr") == "127.0.0.2" for d in eg) and
+       any(not d.get("allowed") and d.get("host") == "other.test" and
+           d.get("reason") == "host_not_allowed" for d in eg),
+       "the call's audit record in the orchestrator's log lists the allowed connection (host, "
+       "port, address) and the refusal (host_not_allowed)", eg)
+    start = [r for r in recs if r.get("operation") == "run.start"]
+    so = start[0].get("params", {}).get("egress_options") if start else None
+    if so and len(so) == 8:  # the hosts file was given relative: made absolute, not resolved
+        so[5] = os.path.realpath(so[5])
+    ok(verify("net1").returncode == 0 and so == ["--allow-network", f"127.0.0.2:{PORT}",
+                                                 "--egress-ports", str(PORT), "--hosts-file",
+                                                 os.path.realpath(HOSTS), "--egress-log", EGLOG],
+       "the session's log verifies; run.start records the options (the files' absolute "
+       "names)", (verify("net1").stdout, so))
+    lines = [json.loads(x) for x in open(EGLOG)] if os.path.exists(EGLOG) else []
+    ok(any(d.get("host") == "good.test" and d.get("allowed") for d in lines),
+       "--egress-log gets the decisions", lines)
+    rc, out, err, recs, eg = net_session("net2", ["--hosts-file", HOSTS, "--egress-ports",
+                                                  str(PORT)])
+    ok("upstream good" not in out and verify("net2").returncode == 0 and
+       any(not d.get("allowed") and d.get("host") == "good.test" and
+           d.get("reason") == "address_refused" for d in eg),
+       "without --allow-network the same curl is refused (address_refused: loopback)",
+       out[-1000:] + json.dumps(eg))
+    rc, out, err, recs, eg = net_session("net3", [])
+    ok("upstream good" not in out and verify("net3").returncode == 0 and
+       any(not d.get("allowed") and d.get("host") == "good.test" for d in eg),
+       "without any option the same curl is refused", out[-1000:] + json.dumps(eg))
+    for s_ in servers:
+        s_.shutdown()
 
 subprocess.run(["rm", "-rf", TMP])
 done()

@@ -141,28 +141,27 @@ int nc_cli_egress_option(struct nc_cli_egress *e, const char *cmd, int argc, cha
 {
     const char *a = argv[*i];
     const char *val = *i + 1 < argc ? argv[*i + 1] : NULL;
-    const char **slot;
-    if (strcmp(a, "--allow-network") == 0)
-        slot = NULL;
-    else if (strcmp(a, "--egress-ports") == 0)
+    const char **slot = NULL; /* where a single-valued one goes */
+    bool network = strcmp(a, "--allow-network") == 0;
+    if (strcmp(a, "--egress-ports") == 0)
         slot = &e->ports;
     else if (strcmp(a, "--hosts-file") == 0)
         slot = &e->hosts;
     else if (strcmp(a, "--egress-log") == 0)
         slot = &e->log;
-    else
+    else if (!network)
         return 0;
     /* A value that looks like an option is a forgotten value, not a file named "-x". */
     if (val == NULL || val[0] == '\0' || val[0] == '-')
         return nc_cli_usage(cmd, "%s needs a value", a);
-    if (slot == NULL) {
+    if (network) {
         if (e->n + 2 > NC_SPAWN_EXEC_OPTS - EGRESS_SINGLE_SLOTS)
             return nc_cli_usage(cmd, "at most %u --allow-network",
                                 (NC_SPAWN_EXEC_OPTS - EGRESS_SINGLE_SLOTS) / 2);
         e->opts[e->n++] = a;
         e->opts[e->n++] = val;
         e->networks = true;
-    } else {
+    } else if (slot != NULL) {
         /* Given twice, one would silently win: an operator's mistake, refused. */
         if (*slot != NULL)
             return nc_cli_usage(cmd, "%s given twice", a);

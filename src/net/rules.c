@@ -252,3 +252,30 @@ void nc_hosts_lookup(const struct nc_hosts *h, const char *name, struct nc_addrs
         out->n++;
     }
 }
+
+static int add_port(uint16_t port, uint16_t *out, size_t max, size_t *n)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (out[i] == port)
+            return 0;
+    if (*n >= max)
+        return -1;
+    out[(*n)++] = port;
+    return 0;
+}
+
+int nc_net_rules_dial_ports(const struct nc_net_rules *r, uint16_t *out, size_t max, size_t *n)
+{
+    *n = 0;
+    for (size_t i = 0; i < r->nports; i++)
+        if (add_port(r->ports[i], out, max, n) < 0)
+            return -1;
+    for (size_t i = 0; i < r->ncidrs; i++) {
+        if ((size_t)(r->cidrs[i].port_hi - r->cidrs[i].port_lo) >= max)
+            return -1;
+        for (uint32_t p = r->cidrs[i].port_lo; p <= r->cidrs[i].port_hi; p++)
+            if (add_port((uint16_t)p, out, max, n) < 0)
+                return -1;
+    }
+    return 0;
+}

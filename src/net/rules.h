@@ -54,6 +54,11 @@ int nc_net_rules_set_ports(struct nc_net_rules *r, const char *list, const char 
 /* Adds a network entry (addr.h syntax). */
 int nc_net_rules_add_cidr(struct nc_net_rules *r, const char *entry, const char **why);
 
+/* Every TCP port the gateway may dial under r: the name ports and each network entry's
+ * ports, without duplicates, into out[0..max); *n gets the count.  -1 when they do not fit
+ * (a wide range, "*"): the caller cannot list them and must not restrict by port. */
+int nc_net_rules_dial_ports(const struct nc_net_rules *r, uint16_t *out, size_t max, size_t *n);
+
 /* The destination as asked: a name must match the domains and use an admitted port; an IP
  * address must lie in a network entry (a public address given directly is refused too: the
  * policy names hosts, and an address bypasses it). */

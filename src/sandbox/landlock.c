@@ -228,13 +228,14 @@ static int nc_ll_apply(const struct nc_landlock_spec *spec, int *abi, bool *net_
         return rc;
     /* The egress gateway's listener on 127.0.0.1 (docs/network.md): the one TCP port a
      * connection may go to; binding stays denied (the listener is bound already). */
-    if (want_net && !spec->tcp_connect_any && spec->tcp_connect_port != 0) {
+    for (size_t i = 0; want_net && !spec->tcp_connect_any && i <= spec->ntcp_connect_ports; i++) {
+        uint16_t port = i == 0 ? spec->tcp_connect_port : spec->tcp_connect_ports[i - 1];
         struct nc_landlock_net_port_attr np = {.allowed_access = LANDLOCK_ACCESS_NET_CONNECT_TCP,
-                                               .port = spec->tcp_connect_port};
-        if (syscall(SYS_landlock_add_rule, ruleset_fd, LANDLOCK_RULE_NET_PORT, &np,
-                    (uint32_t)0) < 0)
-            return nc_err_set(err, errno, "landlock: rule for TCP port %u: %s",
-                              (unsigned)spec->tcp_connect_port, strerror(errno));
+                                               .port = port};
+        if (port != 0 &&
+            syscall(SYS_landlock_add_rule, ruleset_fd, LANDLOCK_RULE_NET_PORT, &np, (uint32_t)0) < 0)
+            return nc_err_set(err, errno, "landlock: rule for TCP port %u: %s", (unsigned)port,
+                              strerror(errno));
     }
     /* Read-write: every handled right, including REFER so files can be moved between
      * directories beneath (and, since the kernel requires the destination to be at most as

@@ -22,6 +22,8 @@ struct nc_landlock_spec {
                                   egress gateway's listener in the pod (0: none) */
     bool tcp_connect_any;  /* with deny_tcp: connect is not handled (routed egress: the
                               host's nftables rules decide); bind stays denied */
+    const uint16_t *tcp_connect_ports; /* with deny_tcp: more ports connections may go to */
+    size_t ntcp_connect_ports;
     bool scope;            /* scope signals and abstract unix sockets (ABI >= 6) */
 };
 

@@ -7,7 +7,7 @@ upstream servers listen on 127.0.0.2 and 127.0.0.3 of the host and are named thr
 gateway's hosts file (DNS is never asked).  TAP.
 
 Usage: pod_egress.py NUCLEUS"""
-import errno, json, os, shutil, socket, subprocess, sys, tempfile
+import errno, json, os, shutil, socket, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from tap import ok, skip_all, done  # noqa: E402
 from upstream import pair  # noqa: E402
@@ -247,6 +247,31 @@ ok({"host_not_allowed", "ip_not_allowed", "port_not_allowed", "address_refused",
     "bad_host"} <= reasons, "the egress log records each refusal with its reason", reasons)
 ok(not any(d["allowed"] and d["addr"] == "127.0.0.3" for d in L),
    "nothing was relayed to 127.0.0.3", L[-5:])
+
+# The gateway parses what the pod sends in a process of its own, confined (no_new_privs,
+# seccomp; Landlock is checked by tests/unit/test_confine.c), a child of nucleus exec.
+sup = subprocess.Popen([NUCLEUS, "exec", "--policy", f"{TMP}/allow.yaml", "--workspace", WS,
+                        "--hosts-file", f"{TMP}/hosts", "--", "sleep", "3"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+found = {}
+for _ in range(50):
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                st = dict(l.rstrip("\n").split(":\t", 1) for l in f if ":\t" in l)
+        except OSError:
+            continue
+        if st.get("Name") == "nc-gateway" and st.get("PPid") == str(sup.pid):
+            found = st
+    if found:
+        break
+    time.sleep(0.1)
+sup.wait(timeout=60)
+ok(found.get("NoNewPrivs") == "1" and found.get("Seccomp") == "2",
+   "the gateway runs in a process of its own with no_new_privs and the seccomp filter",
+   {k: found.get(k) for k in ("Name", "PPid", "NoNewPrivs", "Seccomp")})
 
 good.shutdown()
 other.shutdown()

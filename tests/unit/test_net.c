@@ -283,6 +283,31 @@ static void rules_domains_ports_and_addresses(void **state)
     free(r);
 }
 
+/* The ports the gateway's process may dial (its Landlock rules): names' ports and network
+ * entries' ports, once each; a range too wide to list is reported, never cut short. */
+static void rules_dial_ports(void **state)
+{
+    (void)state;
+    static const char *const d[] = {"a.com"};
+    struct nc_net_rules *r = rules_of(d, ARGC(d));
+    const char *why;
+    uint16_t p[8];
+    size_t n = 99;
+
+    assert_int_equal(nc_net_rules_dial_ports(r, p, ARGC(p), &n), 0);
+    assert_int_equal(n, 2);
+    assert_true(p[0] == 80 && p[1] == 443);
+    assert_int_equal(nc_net_rules_add_cidr(r, "10.0.0.0/8:8000-8002", &why), 0);
+    assert_int_equal(nc_net_rules_add_cidr(r, "10.1.0.0/16:443", &why), 0);
+    assert_int_equal(nc_net_rules_dial_ports(r, p, ARGC(p), &n), 0);
+    assert_int_equal(n, 5);
+    assert_true(p[2] == 8000 && p[3] == 8001 && p[4] == 8002);
+    assert_int_equal(nc_net_rules_dial_ports(r, p, 4, &n), -1); /* does not fit */
+    assert_int_equal(nc_net_rules_add_cidr(r, "192.168.0.0/16:*", &why), 0);
+    assert_int_equal(nc_net_rules_dial_ports(r, p, ARGC(p), &n), -1);
+    free(r);
+}
+
 static void rules_unrestricted_and_empty(void **state)
 {
     (void)state;
@@ -599,6 +624,7 @@ int main(void)
         cmocka_unit_test(cidr_entries),
         cmocka_unit_test(rules_domains_ports_and_addresses),
         cmocka_unit_test(rules_unrestricted_and_empty),
+        cmocka_unit_test(rules_dial_ports),
         cmocka_unit_test(reasons_have_names_and_statuses),
         cmocka_unit_test(hosts_map),
         cmocka_unit_test(http_connect_and_forward),

@@ -9,6 +9,7 @@
 #include "sandbox/confine.h"
 #include "sandbox/pod.h"
 #include "util/cleanup.h"
+#include "util/fdpass.h"
 #include "util/file.h"
 
 #include <errno.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -148,6 +150,7 @@ static void declog_write(struct declog *l, json_t *o)
 struct egress {
     struct nc_gateway *gw;
     pid_t pid; /* the gateway's process, or 0 */
+    int chan;  /* to it: the pod's listeners go there; -1 once sent */
     bool quiet;
     struct declog *log;
     uint16_t ports[64]; /* the ports it may dial (Landlock), unless any_port */
@@ -178,11 +181,13 @@ static void egress_event(void *arg, const struct nc_net_event *e)
 /* The gateway's process: the bytes a pod sends (HTTP heads, SOCKS5 requests) are parsed in a
  * process of their own, confined (nc_confine_service: no file but the resolver's, no bind,
  * connect only to the ports the rules can need, signals scoped, the pod's seccomp filter), not
- * in this supervisor (docs/design/0011-egress-gateway.md, decision 10).  It dies with us. */
-static void __attribute__((noreturn)) egress_child(struct egress *eg, pid_t parent)
+ * in this supervisor (docs/design/0011-egress-gateway.md, decision 10).  It is started and
+ * confined while the pod is being made, waits for the pod's listeners on chan, and dies with
+ * us. */
+static void __attribute__((noreturn)) egress_child(struct egress *eg, pid_t parent, int chan)
 {
     struct nc_err err = {0};
-    int abi = 0;
+    int abi = 0, fds[2];
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
         _exit(1);
     (void)prctl(PR_SET_NAME, "nc-gateway");
@@ -192,41 +197,59 @@ static void __attribute__((noreturn)) egress_child(struct egress *eg, pid_t pare
                          "network", err.msg);
         _exit(1);
     }
+    if (nc_fd_recv(chan, 'L', fds, 2, 0) < 0)
+        _exit(0); /* no listeners: the pod failed or ended first */
+    close(chan);
+    if (nc_gateway_listen_fd(eg->gw, fds[0], &err) < 0 ||
+        nc_gateway_listen_fd(eg->gw, fds[1], &err) < 0) {
+        if (!eg->quiet)
+            nc_cli_error("the egress gateway could not start (%s): the pod has no network",
+                         err.msg);
+        _exit(1);
+    }
     (void)nc_gateway_run(eg->gw, &err);
     _exit(0);
 }
 
+static int egress_start(struct egress *eg, struct nc_err *err)
+{
+    int sv[2];
+    pid_t parent = getpid();
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        return nc_err_set(err, errno, "egress gateway: socketpair: %s", strerror(errno));
+    eg->pid = fork();
+    if (eg->pid == 0) {
+        close(sv[0]);
+        egress_child(eg, parent, sv[1]);
+    }
+    close(sv[1]);
+    if (eg->pid < 0) {
+        eg->pid = 0;
+        close(sv[0]);
+        return nc_err_set(err, errno, "egress gateway: fork: %s", strerror(errno));
+    }
+    eg->chan = sv[0];
+    return 0;
+}
+
 /* Called by nc_pod_run once the pod runs, with the listeners it made inside it (TCP on
- * 127.0.0.1:3128, unix at NC_EGRESS_POD_SOCKET); the gateway owns them from here on, and
- * serves them from its own process. */
+ * 127.0.0.1:3128, unix at NC_EGRESS_POD_SOCKET): they go to the gateway's process. */
 static void egress_ready(void *arg, int tcp_fd, int unix_fd)
 {
     struct egress *eg = arg;
-    struct nc_err err = {0};
-    pid_t parent = getpid(), pid;
-    int rc = nc_gateway_listen_fd(eg->gw, tcp_fd, &err);
-    if (rc < 0)
-        close(unix_fd);
-    if (rc < 0 || nc_gateway_listen_fd(eg->gw, unix_fd, &err) < 0) {
-        if (!eg->quiet)
-            nc_cli_error("the egress gateway could not start (%s): the pod has no network",
-                         err.msg);
-        return;
-    }
-    pid = fork();
-    if (pid == 0)
-        egress_child(eg, parent);
-    if (pid < 0) {
-        if (!eg->quiet)
-            nc_cli_error("the egress gateway could not start (fork: %s): the pod has no "
-                         "network", strerror(errno));
-        return;
-    }
-    eg->pid = pid;
+    if (nc_fd_send(eg->chan, 'L', (const int[]){tcp_fd, unix_fd}, 2) < 0 && !eg->quiet)
+        nc_cli_error("the egress gateway could not start (%s): the pod has no network",
+                     strerror(errno));
+    close(tcp_fd);
+    close(unix_fd);
+    close(eg->chan);
+    eg->chan = -1;
 }
 
 static void egress_stop(struct egress *eg)
 {
+    if (eg->chan >= 0)
+        close(eg->chan);
     if (eg->pid > 0) {
         /* Nothing to flush: each decision line was written whole when it was made. */
         kill(eg->pid, SIGKILL);
@@ -332,7 +355,7 @@ int nc_cmd_exec(int argc, char **argv)
     int keep_fds[8];
     size_t nkeep = 0;
     __attribute__((cleanup(declog_close))) struct declog dlog = {0};
-    struct egress eg = {.log = &dlog};
+    struct egress eg = {.log = &dlog, .chan = -1};
     struct routed rt = {.log = &dlog};
     bool routed = false;
     static const char *const passthrough[] = {"TERM", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "COLORTERM", "NO_COLOR", NULL};
@@ -581,6 +604,11 @@ int nc_cmd_exec(int argc, char **argv)
     cfg.allow_degraded = degraded;
     cfg.quiet = quiet;
 
+    if (eg.gw != NULL && egress_start(&eg, &err) < 0) {
+        nc_cli_error("%s", err.msg);
+        egress_stop(&eg);
+        return 125;
+    }
     int prc = nc_pod_run(&cfg, &res, &err);
     if (eg.gw != NULL)
         egress_stop(&eg);

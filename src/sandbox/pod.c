@@ -47,6 +47,7 @@
 #include "seccomp_filter.h"
 #include "trace.h"
 #include "util/cleanup.h"
+#include "util/fdpass.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -200,19 +201,8 @@ static int egress_listeners(uint16_t port, int chan, struct nc_err *err)
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port),
                              .sin_addr = {.s_addr = htonl(INADDR_LOOPBACK)}};
     struct sockaddr_un su = {.sun_family = AF_UNIX};
-    union {
-        char buf[CMSG_SPACE(2 * sizeof(int))];
-        struct cmsghdr align;
-    } cbuf;
-    char tag = 'N';
-    struct iovec iov = {.iov_base = &tag, .iov_len = 1};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
-                        .msg_controllen = sizeof(cbuf.buf)};
-    struct cmsghdr *cm;
     _cleanup_close_ int tfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     _cleanup_close_ int ufd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int fds[2] = {tfd, ufd};
-    ssize_t n;
 
     _Static_assert(sizeof(NC_EGRESS_POD_SOCKET) <= sizeof(su.sun_path), "socket path too long");
     memcpy(su.sun_path, NC_EGRESS_POD_SOCKET, sizeof(NC_EGRESS_POD_SOCKET));
@@ -229,16 +219,7 @@ static int egress_listeners(uint16_t port, int chan, struct nc_err *err)
               MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
         return nc_err_set(err, errno, "egress listener at %s: %s", NC_EGRESS_POD_SOCKET,
                           strerror(errno));
-    memset(cbuf.buf, 0, sizeof(cbuf.buf));
-    cm = CMSG_FIRSTHDR(&mh);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(fds));
-    memcpy(CMSG_DATA(cm), fds, sizeof(fds));
-    do
-        n = sendmsg(chan, &mh, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    if (n != 1)
+    if (nc_fd_send(chan, 'N', (const int[]){tfd, ufd}, 2) < 0)
         return nc_err_set(err, errno, "egress listener: cannot pass it out: %s", strerror(errno));
     close(chan);
     return 0;
@@ -249,29 +230,9 @@ static int egress_listeners(uint16_t port, int chan, struct nc_err *err)
  * reported why) or anything else: the pod simply has no network. */
 static void egress_receive(const struct nc_pod_config *cfg, int chan)
 {
-    union {
-        char buf[CMSG_SPACE(2 * sizeof(int))];
-        struct cmsghdr align;
-    } cbuf;
-    char tag = 0;
-    struct iovec iov = {.iov_base = &tag, .iov_len = 1};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
-                        .msg_controllen = sizeof(cbuf.buf)};
-    int fds[2] = {-1, -1};
-
-    if (recvmsg(chan, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT) != 1 || tag != 'N')
-        return;
-    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm))
-        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-            cm->cmsg_len == CMSG_LEN(sizeof(fds)))
-            memcpy(fds, CMSG_DATA(cm), sizeof(fds));
-    if (fds[0] >= 0 && fds[1] >= 0) {
+    int fds[2];
+    if (nc_fd_recv(chan, 'N', fds, 2, MSG_DONTWAIT) == 0)
         cfg->egress_ready(cfg->egress_arg, fds[0], fds[1]);
-        return;
-    }
-    for (size_t i = 0; i < 2; i++)
-        if (fds[i] >= 0)
-            close(fds[i]);
 }
 
 /* Every descriptor from 3 up becomes close-on-exec: what the caller of nucleus left open

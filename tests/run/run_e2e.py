@@ -329,19 +329,8 @@ for q in (pa, pb):
 ok(verify("pa").returncode == 0 and verify("pb").returncode == 0, "both logs verify")
 
 # ---- the command pods' egress gateways: the operator's options --------------------------------
-import http.server, shutil, threading
-
-
-class Upstream(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = f"upstream {self.server.name}\n".encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *a):
-        pass
+import shutil  # noqa: E402
+from upstream import pair  # noqa: E402
 
 
 NETPOL = TMP + "/netpolicy.yaml"
@@ -394,16 +383,8 @@ ok(good, "nucleus proxy checks the same options the same way at start", detail)
 
 have_curl = shutil.which("curl") is not None
 can_pod = subprocess.run([NUCLEUS, "doctor"], capture_output=True).returncode == 0
-servers = []
-for _ in range(20):
-    good_srv = http.server.ThreadingHTTPServer(("127.0.0.2", 0), Upstream)
-    PORT = good_srv.server_address[1]
-    try:
-        other_srv = http.server.ThreadingHTTPServer(("127.0.0.3", PORT), Upstream)
-        servers = [good_srv, other_srv]
-        break
-    except OSError:
-        good_srv.server_close()
+servers = pair(("127.0.0.2", "good"), ("127.0.0.3", "other")) if have_curl and can_pod else None
+PORT = servers[2] if servers else 0
 skip = ("curl is not installed" if not have_curl else
         "this machine cannot run full pods (see nucleus doctor)" if not can_pod else
         "no common free port on 127.0.0.2 and 127.0.0.3" if not servers else None)
@@ -433,14 +414,11 @@ if skip:
                  "without any option the same curl is refused"):
         ok(True, f"{name} # SKIP {skip}")
 else:
-    for s_ in servers:
-        s_.name = "good" if s_ is servers[0] else "other"
-        threading.Thread(target=s_.serve_forever, daemon=True).start()
     EGLOG = TMP + "/egress.log"
     opts = ["--hosts-file", os.path.relpath(HOSTS), "--allow-network", f"127.0.0.2:{PORT}",
             "--egress-ports", str(PORT), "--egress-log", EGLOG]
     rc, out, err, recs, eg = net_session("net1", opts)
-    ok(rc == 0 and "upstream good" in out and "other=403" in out,
+    ok(rc == 0 and "upstream=good path=/a" in out and "other=403" in out,
        "with the options, a command reaches the loopback server by its mapped name (and "
        "other.test, outside network.allow, gets 403)", out[-1500:] + err[-1500:])
     ok(any(d.get("allowed") and d.get("host") == "good.test" and d.get("port") == PORT and
@@ -463,16 +441,16 @@ else:
        "--egress-log gets the decisions", lines)
     rc, out, err, recs, eg = net_session("net2", ["--hosts-file", HOSTS, "--egress-ports",
                                                   str(PORT)])
-    ok("upstream good" not in out and verify("net2").returncode == 0 and
+    ok("upstream=good" not in out and verify("net2").returncode == 0 and
        any(not d.get("allowed") and d.get("host") == "good.test" and
            d.get("reason") == "address_refused" for d in eg),
        "without --allow-network the same curl is refused (address_refused: loopback)",
        out[-1000:] + json.dumps(eg))
     rc, out, err, recs, eg = net_session("net3", [])
-    ok("upstream good" not in out and verify("net3").returncode == 0 and
+    ok("upstream=good" not in out and verify("net3").returncode == 0 and
        any(not d.get("allowed") and d.get("host") == "good.test" for d in eg),
        "without any option the same curl is refused", out[-1000:] + json.dumps(eg))
-    for s_ in servers:
+    for s_ in servers[:2]:
         s_.shutdown()
 
 subprocess.run(["rm", "-rf", TMP])

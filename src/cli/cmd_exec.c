@@ -517,15 +517,12 @@ int nc_cmd_exec(int argc, char **argv)
         };
         _cleanup_free_ struct nc_net_rules *rules = malloc(sizeof(*rules));
         _cleanup_free_ struct nc_hosts *hosts = NULL;
-        const char *why = NULL;
+        int nrc;
         if (rules == NULL)
             return NC_EXIT_FAIL;
-        nc_net_rules_init(rules, &p->net_allow);
-        if (egress_ports != NULL && nc_net_rules_set_ports(rules, egress_ports, &why) < 0)
-            return nc_cli_usage("exec", "--egress-ports %s: %s", egress_ports, why);
-        for (size_t k = 0; k < nnets; k++)
-            if (nc_net_rules_add_cidr(rules, nets[k], &why) < 0)
-                return nc_cli_usage("exec", "--allow-network %s: %s", nets[k], why);
+        nrc = nc_cli_net_rules(rules, "exec", p, "--egress-ports", egress_ports, nets, nnets);
+        if (nrc != NC_EXIT_OK)
+            return nrc;
         if (hosts_file != NULL) {
             int hrc = NC_EXIT_OK;
             hosts = nc_cli_hosts_load(hosts_file, &hrc);

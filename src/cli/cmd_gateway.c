@@ -143,7 +143,7 @@ int nc_cmd_gateway(int argc, char **argv)
     _cleanup_free_ struct nc_policy *p = nc_cli_policy_new();
     _cleanup_free_ struct nc_net_rules *rules = calloc(1, sizeof(*rules));
     _cleanup_free_ struct nc_hosts *hosts = NULL;
-    const char *cidrs[64], *ports = NULL, *why = NULL;
+    const char *cidrs[64], *ports = NULL;
     size_t ncidrs = 0;
     struct nc_err err = {0};
     FILE *log = stderr;
@@ -221,12 +221,9 @@ int nc_cmd_gateway(int argc, char **argv)
         nc_cli_error("%s", err.msg);
         return NC_EXIT_USAGE;
     }
-    nc_net_rules_init(rules, &p->net_allow);
-    if (ports != NULL && nc_net_rules_set_ports(rules, ports, &why) < 0)
-        return nc_cli_usage("gateway", "--ports %s: %s", ports, why);
-    for (size_t i = 0; i < ncidrs; i++)
-        if (nc_net_rules_add_cidr(rules, cidrs[i], &why) < 0)
-            return nc_cli_usage("gateway", "--allow-network %s: %s", cidrs[i], why);
+    rc = nc_cli_net_rules(rules, "gateway", p, "--ports", ports, cidrs, ncidrs);
+    if (rc != NC_EXIT_OK)
+        return rc;
     if (hosts_file != NULL) {
         int hrc = NC_EXIT_OK;
         hosts = nc_cli_hosts_load(hosts_file, &hrc);

@@ -257,7 +257,7 @@ int nc_cmd_proxy(int argc, char **argv)
         return NC_EXIT_USAGE;
     }
     /* Under an orchestrator its own options shape the command pods; these would be ignored. */
-    if (link_fd >= 0 && (egress.n > 0 || egress.ports != NULL || egress.hosts != NULL ||
+    if (link_fd >= 0 && (egress.nnets > 0 || egress.ports != NULL || egress.hosts != NULL ||
                          egress.log != NULL))
         return nc_cli_usage("proxy", "the egress options are nucleus run's under --link-fd");
     erc = nc_cli_egress_check(&egress, "proxy", p);

@@ -132,8 +132,20 @@ struct nc_hosts *nc_cli_hosts_load(const char *path, int *exit_code)
     return steal_pointer(&hosts);
 }
 
-/* The slots of exec_opts kept for --egress-ports, --hosts-file and --egress-log (pairs). */
-#define EGRESS_SINGLE_SLOTS 6u
+int nc_cli_net_rules(struct nc_net_rules *r, const char *cmd, const struct nc_policy *p,
+                     const char *ports_opt, const char *ports, const char *const *nets,
+                     size_t nnets)
+{
+    const char *why = NULL;
+    nc_net_rules_init(r, &p->net_allow);
+    if (ports != NULL && nc_net_rules_set_ports(r, ports, &why) < 0)
+        return nc_cli_usage(cmd, "%s %s: %s", ports_opt, ports, why);
+    for (size_t k = 0; k < nnets; k++)
+        if (nc_net_rules_add_cidr(r, nets[k], &why) < 0)
+            return nc_cli_usage(cmd, "--allow-network %s: %s", nets[k], why);
+    return NC_EXIT_OK;
+}
+
 _Static_assert(NC_EXIT_USAGE > 1, "nc_cli_egress_option returns 1 for a taken option");
 
 int nc_cli_egress_option(struct nc_cli_egress *e, const char *cmd, int argc, char **argv,
@@ -155,12 +167,10 @@ int nc_cli_egress_option(struct nc_cli_egress *e, const char *cmd, int argc, cha
     if (val == NULL || val[0] == '\0' || val[0] == '-')
         return nc_cli_usage(cmd, "%s needs a value", a);
     if (network) {
-        if (e->n + 2 > NC_SPAWN_EXEC_OPTS - EGRESS_SINGLE_SLOTS)
-            return nc_cli_usage(cmd, "at most %u --allow-network",
-                                (NC_SPAWN_EXEC_OPTS - EGRESS_SINGLE_SLOTS) / 2);
-        e->opts[e->n++] = a;
-        e->opts[e->n++] = val;
-        e->networks = true;
+        if (e->nnets == sizeof(e->nets) / sizeof(e->nets[0]))
+            return nc_cli_usage(cmd, "at most %zu --allow-network",
+                                sizeof(e->nets) / sizeof(e->nets[0]));
+        e->nets[e->nnets++] = val;
     } else if (slot != NULL) {
         /* Given twice, one would silently win: an operator's mistake, refused. */
         if (*slot != NULL)
@@ -193,30 +203,30 @@ static int absolute(const char *path, char *out, size_t outsz)
 int nc_cli_egress_check(struct nc_cli_egress *e, const char *cmd, const struct nc_policy *p)
 {
     _cleanup_free_ struct nc_net_rules *rules = malloc(sizeof(*rules));
-    const char *why = NULL;
+    int rc;
     if (rules == NULL) {
         nc_cli_error("out of memory");
         return NC_EXIT_FAIL;
     }
-    if (!p->net_allow.unrestricted && p->net_allow.count == 0 && !e->networks) {
+    if (!p->net_allow.unrestricted && p->net_allow.count == 0 && e->nnets == 0) {
         /* nucleus exec refuses them for a pod without network: every call would fail. */
         if (e->ports != NULL || e->hosts != NULL || e->log != NULL)
             return nc_cli_usage(cmd, "network options need a policy that allows hosts, or "
                                      "--allow-network");
         return NC_EXIT_OK;
     }
-    nc_net_rules_init(rules, &p->net_allow);
-    if (e->ports != NULL && nc_net_rules_set_ports(rules, e->ports, &why) < 0)
-        return nc_cli_usage(cmd, "--egress-ports %s: %s", e->ports, why);
-    for (size_t k = 1; k < e->n; k += 2)
-        if (nc_net_rules_add_cidr(rules, e->opts[k], &why) < 0)
-            return nc_cli_usage(cmd, "--allow-network %s: %s", e->opts[k], why);
+    rc = nc_cli_net_rules(rules, cmd, p, "--egress-ports", e->ports, e->nets, e->nnets);
+    if (rc != NC_EXIT_OK)
+        return rc;
+    for (size_t k = 0; k < e->nnets; k++) {
+        e->opts[e->n++] = "--allow-network";
+        e->opts[e->n++] = e->nets[k];
+    }
     if (e->ports != NULL) {
         e->opts[e->n++] = "--egress-ports";
         e->opts[e->n++] = e->ports;
     }
     if (e->hosts != NULL) {
-        int rc = NC_EXIT_OK;
         _cleanup_free_ struct nc_hosts *h = NULL;
         if (absolute(e->hosts, e->hosts_abs, sizeof(e->hosts_abs)) < 0)
             return nc_cli_usage(cmd, "--hosts-file %s: %s", e->hosts, strerror(errno));

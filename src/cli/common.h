@@ -38,9 +38,11 @@ struct nc_hosts *nc_cli_hosts_load(const char *path, int *exit_code);
  * (`nucleus proxy` and `nucleus run`), handed to every `nucleus exec` of a tool call as they
  * are kept here (exec_opts of nested.h); never anything a tool call or the pod can set. */
 struct nc_cli_egress {
-    const char *opts[NC_SPAWN_EXEC_OPTS]; /* "--allow-network", ENTRY, "--hosts-file", PATH.. */
+    const char *opts[NC_SPAWN_EXEC_OPTS]; /* "--allow-network", ENTRY, "--hosts-file", PATH..,
+                                             filled by nc_cli_egress_check */
     size_t n;
-    bool networks;                   /* --allow-network given */
+    const char *nets[(NC_SPAWN_EXEC_OPTS - 6) / 2]; /* --allow-network entries */
+    size_t nnets;
     const char *ports, *hosts, *log; /* as given; NULL when absent */
     char hosts_abs[PATH_MAX], log_abs[PATH_MAX]; /* the files' absolute names, passed on */
 };
@@ -60,6 +62,13 @@ int nc_cli_egress_option(struct nc_cli_egress *e, const char *cmd, int argc, cha
  * nested pod's `nucleus exec` need not share our working directory).  Returns NC_EXIT_OK, or
  * an exit code after printing why. */
 int nc_cli_egress_check(struct nc_cli_egress *e, const char *cmd, const struct nc_policy *p);
+/* The egress gateway's rules: the policy's names, ports (NULL: 80 and 443) and the network
+ * entries nets[0..nnets).  NC_EXIT_OK, or NC_EXIT_USAGE after a usage error for cmd naming
+ * ports_opt or --allow-network and the value at fault. */
+struct nc_net_rules;
+int nc_cli_net_rules(struct nc_net_rules *r, const char *cmd, const struct nc_policy *p,
+                     const char *ports_opt, const char *ports, const char *const *nets,
+                     size_t nnets);
 /* The 11 levels as a compact string such as "A--LAA-----" (A always, L low_risk, - never). */
 void nc_cli_levels(const struct nc_caps *c, char out[NC_OP_COUNT + 1]);
 /* "git_push, create_pr" or "-" */

@@ -9,9 +9,10 @@ host-local: 198.18.0.1 and 198.18.0.2 (added to lo by the test, removed after), 
 through the hosts file.  Root only.  TAP.
 
 Usage: routed_egress.py NUCLEUS"""
-import http.server, json, os, shutil, socket, subprocess, sys, tempfile, threading, time
+import json, os, shutil, socket, subprocess, sys, tempfile, threading, time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from tap import ok, skip_all, done  # noqa: E402
+from upstream import Echo, serve  # noqa: E402
 
 NUCLEUS = os.path.abspath(sys.argv[1])
 
@@ -44,27 +45,14 @@ def cleanup():
     shutil.rmtree(TMP, ignore_errors=True)
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = f"upstream {self.server.server_address[1]} {self.path}\n".encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *a):
-        pass
+class Handler(Echo):
+    def answer(self):
+        return f"upstream {self.server.server_address[1]} {self.path}\n".encode()
 
 
-def serve(addr, port):
-    srv = http.server.ThreadingHTTPServer((addr, port), Handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv
-
-
-good = serve("0.0.0.0", 0)          # every host address: 198.18.0.1, .2 and the veth's own
+good = serve("0.0.0.0", 0, "good", Handler)  # every host address: 198.18.0.1, .2 and the veth's own
 PORT = good.server_address[1]
-other_port = serve("198.18.0.1", 0)  # the allowed address, another port
+other_port = serve("198.18.0.1", 0, "other", Handler)  # the allowed address, another port
 PORT2 = other_port.server_address[1]
 udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # UDP on the allowed address
 udp.bind(("198.18.0.1", 0))
